@@ -1,0 +1,21 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// lossc has no package dependencies: only the Swift toolchain and the system C compiler.
+let package = Package(
+    name: "lossc",
+    products: [
+        .library(name: "LossDSL", targets: ["LossDSL"]),
+        .library(name: "Codegen", targets: ["Codegen"]),
+        .executable(name: "lossc", targets: ["lossc"]),
+    ],
+    targets: [
+        .target(name: "LossDSL"),
+        .target(name: "Codegen", dependencies: ["LossDSL"]),
+        .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen"]),
+        .testTarget(name: "LossDSLTests", dependencies: ["LossDSL"]),
+        .testTarget(name: "CodegenTests", dependencies: ["Codegen", "LossDSL"]),
+        .testTarget(name: "LosscTests", dependencies: ["LossDSL"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

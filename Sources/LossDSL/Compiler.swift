@@ -1,0 +1,83 @@
+/// Options for `CompiledLoss.compile`.
+public struct CompileOptions: Sendable {
+    /// CSE-Autoloss's protected evaluation (see `Protect`); off by default.
+    public var protected: Bool
+    /// Run the stabilize rewrites (on by default; off only to study their effect).
+    public var stabilize: Bool
+    public init(protected: Bool = false, stabilize: Bool = true) {
+        self.protected = protected; self.stabilize = stabilize
+    }
+}
+
+/// A snapshot of the graph after one pass, for `lossc dump`.
+public struct PassSnapshot: Sendable {
+    public let name: String
+    public let graph: Graph
+    public let roots: [NodeID]
+    public let rootNames: [String]
+}
+
+/// A loss compiled to an optimized graph holding its value and its gradient.
+///
+/// The pipeline: lower -> (protect) -> canonicalize -> stabilize -> (box front end) ->
+/// differentiate -> canonicalize + stabilize the value and gradient together.
+public struct CompiledLoss: Sendable {
+    public let formula: Formula
+    public let graph: Graph
+    /// The per-sample loss.
+    public let value: NodeID
+    /// The gradient, one node per differentiated input: `d_x` for binary, the class vector
+    /// `d_x` for multiclass, `d_x1, d_y1, d_x2, d_y2` for box.
+    public let gradient: [NodeID]
+    /// Names of the gradient outputs (`d_x`, `d_x1`, …).
+    public let gradientNames: [String]
+    public let origins: [NodeID: SourceSpan]
+    /// The graph after each pass.
+    public let stages: [PassSnapshot]
+    public let options: CompileOptions
+
+    public var kind: LossKind { formula.kind }
+
+    public static func compile(_ formula: Formula, options: CompileOptions = CompileOptions()) -> CompiledLoss {
+        var stages: [PassSnapshot] = []
+        var g = formula.graph, roots = [formula.root], origins = formula.origins
+        func snap(_ name: String, _ names: [String] = ["loss"]) {
+            stages.append(PassSnapshot(name: name, graph: g, roots: roots, rootNames: names))
+        }
+        snap("lowered")
+        if options.protected { (g, roots, origins) = Protect.run(g, roots: roots, origins: origins); snap("protected") }
+        (g, roots, origins) = Canonicalize.run(g, roots: roots, origins: origins); snap("canonicalized")
+        if options.stabilize { (g, roots, origins) = Stabilize.run(g, roots: roots, origins: origins); snap("stabilized") }
+
+        let kind = formula.kind
+        if kind == .box { (g, roots, origins) = BoxFrontEnd.expand(g, roots: roots, origins: origins); snap("box front end") }
+
+        let inputs = kind.inputs
+        let diffIndices = inputs.indices.filter { inputs[$0].differentiated }
+        let names = kind == .multiclass ? ["d_x"] : diffIndices.map { "d_" + inputs[$0].name }
+        let value = roots[0]
+        var grads: [NodeID]
+        switch kind {
+        case .multiclass:
+            let x = g.input(0, shape: .classVector)
+            grads = ReverseSweep.gradient(&g, root: value, wrt: [x])
+        default:
+            grads = diffIndices.map { idx in
+                let leaf = g.input(idx, shape: inputs[idx].shape)
+                return Tangent.forward(&g, roots: [value], seeds: [leaf: g.constant(1)])[0]
+            }
+        }
+        roots = [value] + grads
+        snap("differentiated", ["loss"] + names)
+        (g, roots, origins) = Canonicalize.run(g, roots: roots, origins: origins)
+        if options.stabilize { (g, roots, origins) = Stabilize.run(g, roots: roots, origins: origins) }
+        snap("optimized", ["loss"] + names)
+        return CompiledLoss(formula: formula, graph: g, value: roots[0], gradient: Array(roots.dropFirst()),
+                            gradientNames: names, origins: origins, stages: stages, options: options)
+    }
+
+    /// The formula-level graph after canonicalize and stabilize (inputs i, u, e for box).
+    public var optimizedFormula: PassSnapshot {
+        stages.last { $0.name == "stabilized" } ?? stages.last { $0.name == "canonicalized" }!
+    }
+}

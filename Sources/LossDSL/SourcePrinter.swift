@@ -1,0 +1,116 @@
+/// Prints loss source text: `format` prints a parsed file canonically (`lossc fmt`), and
+/// `source(of:)` prints a graph as a `.loss` file (DEAP import, search results), binding
+/// shared subexpressions with `let`. Both build strings bottom-up without recursion, and the
+/// output parses back to the same graph.
+public enum SourcePrinter {
+    /// A printed expression and how tightly it binds (10 = atom).
+    struct Piece { var text: String; var precedence: Int }
+
+    static func binary(_ op: BinaryOperator, _ a: Piece, _ b: Piece) -> Piece {
+        let p = op.precedence
+        let leftParen = a.precedence < p || (a.precedence == p && op.rightAssociative)
+        let rightParen = b.precedence < p || (b.precedence == p && !op.rightAssociative)
+        let l = leftParen ? "(\(a.text))" : a.text
+        let r = rightParen ? "(\(b.text))" : b.text
+        return Piece(text: op == .pow ? "\(l)^\(r)" : "\(l) \(op.rawValue) \(r)", precedence: p)
+    }
+
+    static func negate(_ a: Piece) -> Piece {
+        let wrap = a.precedence < unaryMinusPrecedence || a.text.hasPrefix("-")
+        return Piece(text: "-" + (wrap ? "(\(a.text))" : a.text), precedence: unaryMinusPrecedence)
+    }
+
+    static func number(_ v: Double) -> Piece {
+        Piece(text: formatNumber(v), precedence: v.sign == .minus ? unaryMinusPrecedence : 10)
+    }
+
+    /// Prints an expression in canonical spacing with the fewest parentheses that keep its structure.
+    public static func format(_ e: Expr) -> String {
+        var stack: [Piece] = []
+        for item in e.items {
+            switch item {
+            case .number(let v, _): stack.append(number(v))
+            case .name(let n, _): stack.append(Piece(text: n, precedence: 10))
+            case .negate: stack.append(negate(stack.removeLast()))
+            case .binary(let op, _):
+                let b = stack.removeLast(), a = stack.removeLast()
+                stack.append(binary(op, a, b))
+            case .call(let n, let argc, _, _):
+                let args = stack.suffix(argc).map(\.text)
+                stack.removeLast(argc)
+                stack.append(Piece(text: "\(n)(\(args.joined(separator: ", ")))", precedence: 10))
+            }
+        }
+        return stack.last?.text ?? ""
+    }
+
+    /// Prints a parsed file canonically: comments kept, one space around binary operators,
+    /// at most one blank line between statements.
+    public static func format(_ f: LossFile) -> String {
+        var out = f.leadingComments.map { $0 + "\n" }.joined()
+        out += "loss \(f.name): \(f.kind.rawValue)" + (f.headerComment.map { "  " + $0 } ?? "") + "\n"
+        for (k, s) in f.statements.enumerated() {
+            if s.blankBefore || (k == 0 && !s.leadingComments.isEmpty) { out += "\n" }
+            out += s.leadingComments.map { $0 + "\n" }.joined()
+            switch s.body {
+            case .param(let v): out += "param \(s.name) = \(formatNumber(v))"
+            case .binding(let e): out += "let \(s.name) = \(format(e))"
+            case .result(let e): out += "return \(format(e))"
+            }
+            if let c = s.trailingComment { out += "  " + c }
+            out += "\n"
+        }
+        if !f.trailingComments.isEmpty { out += "\n" + f.trailingComments.map { $0 + "\n" }.joined() }
+        return out
+    }
+
+    /// Prints the formula under `root` as a `.loss` file. Nodes used more than once (and
+    /// very deep subexpressions) become `let` bindings named v1, v2, ….
+    public static func source(name: String, kind: LossKind, params: [ParamInfo], graph g: Graph, root: NodeID,
+                              comments: [String] = []) -> String {
+        let live = g.reachable(from: [root])
+        var uses = [Int](repeating: 0, count: g.count)
+        for i in 0..<g.count where live[i] { for a in g.nodes[i].args { uses[Int(a)] += 1 } }
+        let taken = Set(params.map(\.name) + kind.inputs.map(\.name))
+        var counter = 0
+        func freshName() -> String {
+            repeat { counter += 1 } while taken.contains("v\(counter)")
+            return "v\(counter)"
+        }
+        var piece = [Piece?](repeating: nil, count: g.count)
+        var depth = [Int](repeating: 0, count: g.count)
+        var lets: [String] = []
+        for i in 0..<g.count where live[i] {
+            let n = g.nodes[i]
+            let args = n.args.map { piece[Int($0)]! }
+            var p: Piece
+            switch n.op {
+            case .constant: p = number(n.constant)
+            case .input: p = Piece(text: kind.inputs[Int(n.index)].name, precedence: 10)
+            case .param: p = Piece(text: params[Int(n.index)].name, precedence: 10)
+            case .neg: p = negate(args[0])
+            case .add: p = binary(.add, args[0], args[1])
+            case .sub: p = binary(.sub, args[0], args[1])
+            case .mul: p = binary(.mul, args[0], args[1])
+            case .div: p = binary(.div, args[0], args[1])
+            case .pow where [.constant, .param].contains(g[n.args[1]].op): p = binary(.pow, args[0], args[1])
+            default: p = Piece(text: "\(n.op.name)(\(args.map(\.text).joined(separator: ", ")))", precedence: 10)
+            }
+            depth[i] = 1 + (n.args.map { depth[Int($0)] }.max() ?? 0)
+            let shared = uses[i] > 1 && !n.op.isLeaf && !(n.op == .neg && g[n.args[0]].op.isLeaf)
+            if i != Int(root), shared || depth[i] > 40 {
+                let v = freshName()
+                lets.append("let \(v) = \(p.text)")
+                p = Piece(text: v, precedence: 10)
+                depth[i] = 0
+            }
+            piece[i] = p
+        }
+        var out = comments.map { "# " + $0 + "\n" }.joined()
+        out += "loss \(name): \(kind.rawValue)\n"
+        if !params.isEmpty { out += "\n" + params.map { "param \($0.name) = \(formatNumber($0.value))\n" }.joined() }
+        out += "\n" + lets.map { $0 + "\n" }.joined()
+        out += "return \(piece[Int(root)]!.text)\n"
+        return out
+    }
+}

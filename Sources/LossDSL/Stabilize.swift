@@ -1,0 +1,105 @@
+/// Stabilization: rewrites that keep values finite where exact math is finite, in the
+/// spirit of PyTensor's `stabilize` phase. Each rule is one entry of `Stabilize.rules`,
+/// tried on every node after its arguments are rewritten, until none applies.
+public enum Stabilize {
+    /// One rewrite rule: `apply` returns the replacement for node `n`, or nil.
+    public struct Rule: Sendable {
+        public let name: String
+        public let before: String
+        public let after: String
+        let apply: @Sendable (inout Graph, NodeID) -> NodeID?
+    }
+
+    /// The rule table.
+    public static let rules: [Rule] = [
+        Rule(name: "log-sigmoid", before: "log(sigmoid(a))", after: "-softplus(-a)") { g, n in
+            guard let s = g.match(n, .log), let a = g.match(s, .sigmoid) else { return nil }
+            return g.make(.neg, g.make(.softplus, g.make(.neg, a)))
+        },
+        Rule(name: "one-minus-sigmoid", before: "1 - sigmoid(a)", after: "sigmoid(-a)  (so log(1 - sigmoid(a)) -> -softplus(a))") { g, n in
+            guard g[n].op == .sub, g.constantValue(g[n].args[0]) == 1, let a = g.match(g[n].args[1], .sigmoid) else { return nil }
+            return g.make(.sigmoid, g.make(.neg, a))
+        },
+        Rule(name: "log-softmax", before: "log(softmax(a))", after: "log_softmax(a)") { g, n in
+            guard let s = g.match(n, .log), let a = g.match(s, .softmax) else { return nil }
+            return g.make(.logSoftmax, a)
+        },
+        Rule(name: "log1p", before: "log(1 + a), log(1 - a)", after: "log1p(a), log1p(-a)") { g, n in
+            guard let s = g.match(n, .log) else { return nil }
+            if let (one, a) = g.matchBinary(s, .add), g.constantValue(one) == 1 { return g.make(.log1p, a) }
+            if let (a, one) = g.matchBinary(s, .add), g.constantValue(one) == 1 { return g.make(.log1p, a) }
+            if let (one, a) = g.matchBinary(s, .sub), g.constantValue(one) == 1 { return g.make(.log1p, g.make(.neg, a)) }
+            return nil
+        },
+        Rule(name: "expm1", before: "exp(a) - 1, exp(a) + (-1)", after: "expm1(a)") { g, n in
+            if let (e, one) = g.matchBinary(n, .sub), g.constantValue(one) == 1, let a = g.match(e, .exp) { return g.make(.expm1, a) }
+            for (e, m) in g.bothOrders(n, .add) where g.constantValue(m) == -1 {
+                if let a = g.match(e, .exp) { return g.make(.expm1, a) }
+            }
+            return nil
+        },
+        Rule(name: "softplus", before: "log1p(exp(a))", after: "softplus(a)") { g, n in
+            guard let e = g.match(n, .log1p), let a = g.match(e, .exp) else { return nil }
+            return g.make(.softplus, a)
+        },
+        Rule(name: "sigmoid", before: "1 / (1 + exp(a))", after: "sigmoid(-a)") { g, n in
+            guard let (one, d) = g.matchBinary(n, .div), g.constantValue(one) == 1 else { return nil }
+            for (o, e) in g.bothOrders(d, .add) where g.constantValue(o) == 1 {
+                if let a = g.match(e, .exp) { return g.make(.sigmoid, g.make(.neg, a)) }
+            }
+            return nil
+        },
+        Rule(name: "log-exp", before: "log(exp(a))", after: "a") { g, n in
+            guard let e = g.match(n, .log) else { return nil }
+            return g.match(e, .exp)
+        },
+        Rule(name: "erfc", before: "1 - scaled_erf(a), 1 - scaled_erfc(a)", after: "scaled_erfc(a), scaled_erf(a)") { g, n in
+            guard let (one, s) = g.matchBinary(n, .sub), g.constantValue(one) == 1 else { return nil }
+            if let a = g.match(s, .scaledERF) { return g.make(.scaledERFC, a) }
+            if let a = g.match(s, .scaledERFC) { return g.make(.scaledERF, a) }
+            return nil
+        },
+        Rule(name: "softmax", before: "exp(a) / sum(exp(a))", after: "softmax(a)") { g, n in
+            guard let (e, s) = g.matchBinary(n, .div), let a = g.match(e, .exp), g.match(s, .sum) == e else { return nil }
+            return g.make(.softmax, a)
+        },
+        Rule(name: "sqrt-square", before: "sqrt(a * a)", after: "abs(a)") { g, n in
+            guard let m = g.match(n, .sqrt), let (a, b) = g.matchBinary(m, .mul), a == b else { return nil }
+            return g.make(.abs, a)
+        },
+    ]
+
+    /// Rewrites the live part of a graph with the rule table (after canonicalization).
+    public static func run(_ g: Graph, roots: [NodeID], origins: [NodeID: SourceSpan] = [:], trace: ((String) -> Void)? = nil)
+        -> (graph: Graph, roots: [NodeID], origins: [NodeID: SourceSpan]) {
+        GraphRewriter.rebuild(g, roots: roots, origins: origins) { graph, node in
+            var n = graph.canonical(node.op, node.args)
+            var changed = true, rounds = 0
+            while changed, rounds < 8 {
+                changed = false; rounds += 1
+                for rule in rules {
+                    if let r = rule.apply(&graph, n), r != n {
+                        trace?(rule.name)
+                        n = r; changed = true
+                        break
+                    }
+                }
+            }
+            return n
+        }
+    }
+}
+
+extension Graph {
+    /// The single argument of `n` if `n` is `op(a)`.
+    func match(_ n: NodeID, _ op: Op) -> NodeID? { self[n].op == op ? self[n].args[0] : nil }
+    /// The arguments of `n` if it is the binary `op(a, b)`.
+    func matchBinary(_ n: NodeID, _ op: Op) -> (NodeID, NodeID)? {
+        self[n].op == op ? (self[n].args[0], self[n].args[1]) : nil
+    }
+    /// For a commutative `op(a, b)`: both (a, b) and (b, a).
+    func bothOrders(_ n: NodeID, _ op: Op) -> [(NodeID, NodeID)] {
+        guard let (a, b) = matchBinary(n, op) else { return [] }
+        return [(a, b), (b, a)]
+    }
+}
