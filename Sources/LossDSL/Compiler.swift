@@ -15,6 +15,8 @@ public struct PassSnapshot: Sendable {
     public let graph: Graph
     public let roots: [NodeID]
     public let rootNames: [String]
+    /// Where each node came from in the source.
+    public let origins: [NodeID: SourceSpan]
 }
 
 /// A loss compiled to an optimized graph holding its value and its gradient.
@@ -42,7 +44,7 @@ public struct CompiledLoss: Sendable {
         var stages: [PassSnapshot] = []
         var g = formula.graph, roots = [formula.root], origins = formula.origins
         func snap(_ name: String, _ names: [String] = ["loss"]) {
-            stages.append(PassSnapshot(name: name, graph: g, roots: roots, rootNames: names))
+            stages.append(PassSnapshot(name: name, graph: g, roots: roots, rootNames: names, origins: origins))
         }
         snap("lowered")
         if options.protected { (g, roots, origins) = Protect.run(g, roots: roots, origins: origins); snap("protected") }

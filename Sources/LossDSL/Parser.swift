@@ -36,16 +36,17 @@ public struct Parser {
 
     /// Skips newlines and collects comment lines; reports whether a blank line was seen.
     mutating func skipTrivia(comments: inout [String]) -> Bool {
-        var newlines = 0, blank = false
+        // Called at the start of a line: a newline here ends an empty line.
+        var atLineStart = true, blank = false
         while true {
             switch peek.kind {
             case .newline:
-                newlines += 1
-                if newlines >= 2 { blank = true }
+                if atLineStart { blank = true }
+                atLineStart = true
                 _ = advance()
             case .comment:
                 comments.append(text(advance()))
-                newlines = 0
+                atLineStart = false
             default: return blank
             }
         }

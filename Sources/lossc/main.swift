@@ -1,1 +1,64 @@
-print("lossc")
+#if canImport(Glibc)
+import Glibc
+#endif
+import LossDSL
+
+/// The subcommands, in the order `lossc --help` lists them.
+nonisolated(unsafe) let commands: [(spec: CommandSpec, run: (Arguments) throws -> ExitStatus)] = [
+    (CheckCommand.spec, CheckCommand.run),
+    (EvalCommand.spec, EvalCommand.run),
+    (FmtCommand.spec, FmtCommand.run),
+    (DumpCommand.spec, DumpCommand.run),
+    (ImportCommand.spec, ImportCommand.run),
+    (OpsCommand.spec, OpsCommand.run),
+    (BenchCommand.spec, BenchCommand.run),
+]
+
+let version = "0.1.0"
+
+func topLevelHelp() -> String {
+    var s = """
+    OVERVIEW: lossc, a compiler for loss functions written as formulas.
+
+    USAGE: lossc <subcommand> [options]
+
+    SUBCOMMANDS:
+
+    """
+    for c in commands { s += "  " + c.spec.name + String(repeating: " ", count: max(2, 10 - c.spec.name.count)) + c.spec.summary + "\n" }
+    s += "\n  See 'lossc <subcommand> --help' for details. Exit status: 0 success, 1 a check failed, 2 bad usage or input.\n"
+    return s
+}
+
+func main() -> Int32 {
+    var args = Array(CommandLine.arguments.dropFirst())
+    guard let first = args.first else { Terminal.error(topLevelHelp()); return ExitStatus.badInput.rawValue }
+    if first == "--help" || first == "-h" || first == "help" { Terminal.write(topLevelHelp()); Terminal.flush(); return 0 }
+    if first == "--version" { Terminal.write("lossc \(version)\n"); Terminal.flush(); return 0 }
+    args.removeFirst()
+    guard let cmd = commands.first(where: { $0.spec.name == first }) else {
+        let near = nearestNames(to: first, in: commands.map(\.spec.name))
+        Terminal.error("lossc: error: unknown subcommand '\(first)'\n  hint: \(near.first.map { "did you mean '\($0)'?" } ?? "see 'lossc --help'")\n")
+        return ExitStatus.badInput.rawValue
+    }
+    do {
+        let parsed = try Arguments.parse(args, cmd.spec)
+        if parsed.has("help") { Terminal.write(cmd.spec.help); Terminal.flush(); return 0 }
+        let status = try cmd.run(parsed)
+        Terminal.flush()
+        return status.rawValue
+    } catch let e as UsageError {
+        Terminal.flush()
+        Terminal.error("lossc \(cmd.spec.name): error: \(e.message)\n" + (e.hint.map { "  hint: \($0)\n" } ?? ""))
+        return ExitStatus.badInput.rawValue
+    } catch let f as Failure {
+        Terminal.flush()
+        return f.status.rawValue
+    } catch {
+        Terminal.flush()
+        Terminal.error("lossc \(cmd.spec.name): error: \(error)\n")
+        return ExitStatus.badInput.rawValue
+    }
+}
+
+exit(main())
