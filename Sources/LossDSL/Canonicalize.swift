@@ -32,7 +32,7 @@ extension Graph {
         var args = args
         let c = args.map { constantValue($0) }
         // fold
-        if op.info.shape == .elementwise, !args.isEmpty, c.allSatisfy({ $0 != nil }) {
+        if op.shapeRule == .elementwise, !args.isEmpty, c.allSatisfy({ $0 != nil }) {
             let v = op.apply(c[0]!, c.count > 1 ? c[1]! : 0, c.count > 2 ? c[2]! : 0)
             if v.isFinite { return constant(v) }
         }
@@ -64,7 +64,7 @@ extension Graph {
             if c[0] != nil || self[args[0]].op == .stopGradient { return args[0] }
         default: break
         }
-        if op.info.commutative, args.count == 2 {
+        if op.isCommutative, args.count == 2 {
             let ka = keys[Int(args[0])], kb = keys[Int(args[1])]
             if kb < ka || (kb == ka && args[1] < args[0]) { args.swapAt(0, 1) }
         }

@@ -82,7 +82,7 @@ public enum DEAPImport {
                 guard top.args.count == top.op.arity else {
                     throw fail(top.start, top.name.utf8.count, "\(top.name) takes \(top.op.arity) argument\(top.op.arity == 1 ? "" : "s"), got \(top.args.count)")
                 }
-                if top.op.info.shape != .elementwise, !top.args.contains(where: { g.shape($0) == .classVector }) {
+                if top.op.shapeRule != .elementwise, !top.args.contains(where: { g.shape($0) == .classVector }) {
                     throw fail(top.start, top.name.utf8.count, "\(top.name) needs a class axis, which a \(kind.rawValue) loss does not have")
                 }
                 let n = g.apply(top.op, top.args)

@@ -13,6 +13,9 @@ public struct Diagnostic: Sendable, Equatable {
     /// Replacement text for `span` that fixes the problem, when there is one.
     public let fixIt: String?
 
+    /// The most characters of a source line a rendered diagnostic shows.
+    static let maxShown = 100
+
     public init(_ id: String, _ severity: Severity = .error, at span: SourceSpan?, _ message: String,
                 hint: String? = nil, fixIt: String? = nil) {
         self.id = id; self.severity = severity; self.span = span; self.message = message
@@ -29,11 +32,22 @@ public struct Diagnostic: Sendable, Equatable {
         if let span {
             let (line, col) = file.location(of: span.start)
             out += "\(bold)\(file.path):\(line):\(col): \(sevColor)\(severity.rawValue):\(reset)\(bold) \(message) [\(id)]\(reset)\n"
-            let text = file.lineText(line)
-            out += "  \(printable(text))\n"
             let endLoc = file.location(of: span.end)
-            let width = endLoc.line == line ? max(1, endLoc.column - col) : max(1, text.unicodeScalars.count - col + 1)
-            out += "  " + String(repeating: " ", count: col - 1) + sevColor + "^"
+            let full = Array(printable(file.lineText(line)).unicodeScalars)
+            var width = endLoc.line == line ? max(1, endLoc.column - col) : max(1, full.count - col + 1)
+            // Long lines are shown as a window around the caret.
+            var start = 0, end = full.count, caret = col - 1
+            if full.count > Diagnostic.maxShown {
+                start = max(0, min(caret - 40, full.count - Diagnostic.maxShown))
+                end = min(full.count, start + Diagnostic.maxShown)
+            }
+            var shown = String(String.UnicodeScalarView(full[start..<end]))
+            caret -= start
+            if start > 0 { shown = "…" + shown; caret += 1 }
+            if end < full.count { shown += "…" }
+            width = max(1, min(width, end - start - (caret - (start > 0 ? 1 : 0))))
+            out += "  \(shown)\n"
+            out += "  " + String(repeating: " ", count: caret) + sevColor + "^"
                 + String(repeating: "~", count: width - 1) + reset + "\n"
         } else {
             out += "\(bold)\(file.path): \(sevColor)\(severity.rawValue):\(reset)\(bold) \(message) [\(id)]\(reset)\n"

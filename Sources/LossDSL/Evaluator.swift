@@ -47,7 +47,7 @@ public struct ReferenceEvaluator<T: LossReal>: Sendable {
                 case .vector(let v): vectors[i] = v
                 }
             default:
-                switch n.op.info.shape {
+                switch n.op.shapeRule {
                 case .classMap:
                     let a = vec(n.args[0])
                     if scratch.count != a.count { scratch = [T](repeating: 0, count: a.count) }

@@ -72,6 +72,13 @@ extension Parser {
                         throw Diagnostic("nesting-limit", at: t.span, "too many unary minus signs in a row")
                     }
                 default:
+                    if t.kind == .end, depth > 0, let open = stack.last(where: { if case .binary = $0 { return false }; if case .negate = $0 { return false }; return true }) {
+                        var span = t.span
+                        if case .paren(let s) = open { span = s }
+                        if case .call(_, _, let o, _) = open { span = o }
+                        throw Diagnostic("unterminated-expression", at: span, "this '(' is never closed",
+                                         hint: "add ')' before the end of the file")
+                    }
                     let after: String
                     if let top = stack.last, case .binary(let op, _) = top { after = " after '\(op.rawValue)'" }
                     else if case .negate = stack.last { after = " after '-'" } else { after = "" }

@@ -56,7 +56,7 @@ public struct Graph: Sendable {
     }
 
     private func inferShape(_ node: Node) -> Shape {
-        switch node.op.info.shape {
+        switch node.op.shapeRule {
         case .classMap: return .classVector
         case .classReduce: return .scalar
         case .elementwise:
@@ -106,7 +106,7 @@ public struct Graph: Sendable {
         var x: UInt64 = 0x9E37_79B9_7F4A_7C15 &* (UInt64(n.op.rawValue) &+ 1)
         x = mix(x ^ n.bits)
         x = mix(x ^ UInt64(UInt32(bitPattern: n.index)))
-        if n.op.info.commutative, n.args.count == 2 {
+        if n.op.isCommutative, n.args.count == 2 {
             let a = keys[Int(n.args[0])], b = keys[Int(n.args[1])]
             x = mix(x ^ (Swift.min(a, b) &* 3) ^ mix(Swift.max(a, b)))
         } else {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A closed interval of reals [lo, hi], possibly unbounded, used to bound every node of a
 /// graph over a region of inputs. Endpoints are widened by one ulp after each operation, so
 /// an interval always contains the exact result despite libm rounding.
@@ -27,12 +29,15 @@ public struct Interval: Hashable, Sendable, CustomStringConvertible {
 
     /// Widens by one ulp on each side (round outward), mapping NaN endpoints to infinities.
     public func outward() -> Interval {
-        let l = lo.isNaN ? -Double.infinity : (lo.isFinite ? lo.nextDown : lo)
-        let h = hi.isNaN ? Double.infinity : (hi.isFinite ? hi.nextUp : hi)
+        // Zero endpoints stay put: results that round to 0 here are exact zeros (0 * a, relu)
+        // or underflows of a value of the same sign, and "can be negative" must not come from
+        // rounding alone.
+        let l = lo.isNaN ? -Double.infinity : (lo.isFinite && lo != 0 ? lo.nextDown : lo)
+        let h = hi.isNaN ? Double.infinity : (hi.isFinite && hi != 0 ? hi.nextUp : hi)
         return Interval(l, h)
     }
 
-    public var description: String { "[\(formatNumber(lo)), \(formatNumber(hi))]" }
+    public var description: String { "[\(shortNumber(lo)), \(shortNumber(hi))]" }
 }
 
 /// A monotone function applied to an interval.
@@ -48,4 +53,10 @@ func timesBound(_ x: Double, _ y: Double) -> Double {
 func intervalMul(_ a: Interval, _ b: Interval) -> Interval {
     let p = [timesBound(a.lo, b.lo), timesBound(a.lo, b.hi), timesBound(a.hi, b.lo), timesBound(a.hi, b.hi)]
     return Interval(p.min()!, p.max()!)
+}
+
+/// Six significant digits, for messages ("-10001", "0.333333", "1e+08").
+public func shortNumber(_ v: Double) -> String {
+    if !v.isFinite || (v == v.rounded() && Swift.abs(v) < 1e7) { return formatNumber(v) }
+    return String(format: "%.6g", v)
 }

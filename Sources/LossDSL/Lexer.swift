@@ -17,17 +17,26 @@ public struct Token: Sendable, Equatable {
 public struct Lexer {
     let file: SourceFile
 
+    /// The largest file the front end accepts. A hand-written loss is a few hundred bytes and
+    /// a generated 100,000-node formula about 2 MB; past this, the input is almost surely not
+    /// a loss file, and it is refused at once rather than after a long compile.
+    public static let maxBytes = 4 << 20
+
     public init(file: SourceFile) { self.file = file }
 
     public func tokenize() -> Result<[Token], DiagnosticError> {
         let b = file.bytes
+        if b.count > Lexer.maxBytes {
+            return fail(nil, "file-too-large", "the file is \(b.count / 1_000_000) MB; loss files are limited to \(Lexer.maxBytes >> 20) MiB",
+                        hint: "a loss formula is a few lines; split generated formulas into smaller ones")
+        }
         if let nul = b.firstIndex(of: 0) {
-            return fail(SourceSpan(start: nul, length: 1), "lexer-binary", "this is not a text file (it contains a NUL byte)",
+            return fail(nil, "lexer-binary", "this is not a text file (a NUL byte at offset \(nul))",
                         hint: "a .loss file is UTF-8 text")
         }
         if String(validating: b, as: UTF8.self) == nil {
             let bad = firstInvalidUTF8(b)
-            return fail(SourceSpan(start: bad, length: 1), "lexer-encoding", "this file is not valid UTF-8",
+            return fail(nil, "lexer-encoding", "this file is not valid UTF-8 (at byte offset \(bad))",
                         hint: "a .loss file is UTF-8 text")
         }
         var tokens: [Token] = []
@@ -113,7 +122,7 @@ public struct Lexer {
         return .success(Token(.number, span, value: v))
     }
 
-    private func fail<T>(_ span: SourceSpan, _ id: String, _ message: String, hint: String?) -> Result<T, DiagnosticError> {
+    private func fail<T>(_ span: SourceSpan?, _ id: String, _ message: String, hint: String?) -> Result<T, DiagnosticError> {
         .failure(DiagnosticError(file: file, diagnostics: [Diagnostic(id, at: span, message, hint: hint)]))
     }
 }

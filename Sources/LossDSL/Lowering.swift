@@ -8,6 +8,8 @@ struct Lowering {
     var diagnostics: [Diagnostic] = []
     var lets: [String: (node: NodeID, span: SourceSpan, used: Bool)] = [:]
     var letOrder: [String] = []
+    /// Names whose definition failed: uses are not reported again.
+    var poisoned: Set<String> = []
     var params: [ParamInfo] = []
     var paramUsed: [Bool] = []
 
@@ -42,6 +44,8 @@ struct Lowering {
                 if let (n, _) = l.lowerExpr(e) {
                     l.lets[s.name] = (n, s.nameSpan, false)
                     l.letOrder.append(s.name)
+                } else {
+                    l.poisoned.insert(s.name)
                 }
             case .result(let e):
                 resultSpan = s.keywordSpan
@@ -65,10 +69,11 @@ struct Lowering {
             l.diagnostics.append(Diagnostic("missing-return", at: SourceSpan(start: file.bytes.count, length: 0),
                                             "the file has no 'return' statement", hint: "end the file with 'return EXPR', the loss of one sample"))
         }
-        for name in l.letOrder where l.lets[name]?.used == false {
+        let failed = l.diagnostics.contains { $0.severity == .error }
+        for name in l.letOrder where !failed && l.lets[name]?.used == false {
             l.diagnostics.append(Diagnostic("unused-let", .warning, at: l.lets[name]!.span, "'\(name)' is never used"))
         }
-        for (i, p) in l.params.enumerated() where !l.paramUsed[i] {
+        for (i, p) in l.params.enumerated() where !failed && !l.paramUsed[i] {
             l.diagnostics.append(Diagnostic("unused-param", .warning, at: p.span, "param '\(p.name)' is never used"))
         }
         guard let r = root, !l.diagnostics.contains(where: { $0.severity == .error }) else {
@@ -140,6 +145,7 @@ struct Lowering {
 
     mutating func resolve(_ name: String, _ span: SourceSpan) -> NodeID? {
         if let l = lets[name] { lets[name]!.used = true; return l.node }
+        if poisoned.contains(name) { return nil }
         if let i = params.firstIndex(where: { $0.name == name }) { paramUsed[i] = true; return graph.param(i) }
         if let i = kind.inputIndex(name) {
             let n = graph.input(i, shape: kind.inputs[i].shape)
@@ -148,10 +154,10 @@ struct Lowering {
         }
         var hint: String
         let known = Array(lets.keys) + params.map(\.name) + kind.inputs.map(\.name)
-        if let near = nearestNames(to: name, in: known).first {
-            hint = "did you mean '\(near)'?"
-        } else if let other = LossKind.allCases.first(where: { $0 != kind && $0.inputIndex(name) != nil }) {
+        if let other = LossKind.allCases.first(where: { $0 != kind && $0.inputIndex(name) != nil }) {
             hint = "'\(name)' is an input of \(other.rawValue) losses; a \(kind.rawValue) loss has \(kind.inputs.map(\.name).joined(separator: ", "))"
+        } else if let near = nearestNames(to: name, in: known).first {
+            hint = "did you mean '\(near)'?"
         } else {
             hint = "the inputs of a \(kind.rawValue) loss are \(kind.inputs.map(\.name).joined(separator: ", "))"
         }

@@ -69,8 +69,23 @@ public struct OpInfo: Sendable {
 }
 
 extension Op {
-    /// The operator table.
-    public var info: OpInfo {
+    /// The operator table, built once.
+    public var info: OpInfo { Op.infos[Int(rawValue)] }
+
+    static let infos: [OpInfo] = Op.allCases.map(\.tableEntry)
+    // Hot facts as plain arrays, so passes do not copy (and retain) an OpInfo per node.
+    static let leafFlags: [Bool] = infos.map { $0.family == .leaf }
+    static let commutativeFlags: [Bool] = infos.map(\.commutative)
+    static let shapeRules: [ShapeRule] = infos.map(\.shape)
+
+    /// True for constants, inputs and params.
+    @inline(__always) public var isLeaf: Bool { Op.leafFlags[Int(rawValue)] }
+    /// True when swapping the arguments gives bit-identical results.
+    @inline(__always) public var isCommutative: Bool { Op.commutativeFlags[Int(rawValue)] }
+    /// How the operator treats the class axis.
+    @inline(__always) public var shapeRule: ShapeRule { Op.shapeRules[Int(rawValue)] }
+
+    private var tableEntry: OpInfo {
         func i(_ name: String, _ arity: Int, _ family: OpFamily, _ shape: ShapeRule = .elementwise,
                deap: String? = nil, c: CSpelling, commutative: Bool = false, _ summary: String) -> OpInfo {
             OpInfo(name: name, arity: arity, family: family, shape: shape, deapName: deap,
@@ -137,5 +152,4 @@ extension Op {
 
     public var name: String { info.name }
     public var arity: Int { info.arity }
-    public var isLeaf: Bool { info.family == .leaf }
 }

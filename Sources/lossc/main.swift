@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,12 +52,16 @@ func main() -> Int32 {
         Terminal.flush()
         Terminal.error("lossc \(cmd.spec.name): error: \(e.message)\n" + (e.hint.map { "  hint: \($0)\n" } ?? ""))
         return ExitStatus.badInput.rawValue
+    } catch let d as DiagnosticError {
+        Terminal.flush()
+        Terminal.error(d.render(color: Terminal.stderrColor))
+        return ExitStatus.badInput.rawValue
     } catch let f as Failure {
         Terminal.flush()
         return f.status.rawValue
     } catch {
         Terminal.flush()
-        Terminal.error("lossc \(cmd.spec.name): error: \(error)\n")
+        Terminal.error("lossc \(cmd.spec.name): error: \(String(describing: type(of: error))): \(error.localizedDescription)\n")
         return ExitStatus.badInput.rawValue
     }
 }
