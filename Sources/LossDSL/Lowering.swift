@@ -13,7 +13,7 @@ struct Lowering {
     var params: [ParamInfo] = []
     var paramUsed: [Bool] = []
 
-    /// Call sugar: names that lower to several nodes.
+    /// Call sugar: names that lower to several nodes (listed by `lossc ops`).
     static let sugar: [String: (arity: Int, summary: String)] = [
         "clamp": (3, "clamp(a, lo, hi) = min(max(a, lo), hi)"),
     ]

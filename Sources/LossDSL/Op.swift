@@ -126,7 +126,7 @@ extension Op {
         case .expm1: return i("expm1", 1, .extra, c: .libm("expm1"), "e^a - 1, accurate for small a")
         case .min: return i("min", 2, .extra, c: .helper("min"), commutative: true, "the smaller of a and b")
         case .max: return i("max", 2, .extra, c: .helper("max"), commutative: true, "the larger of a and b")
-        case .select: return i("select", 3, .extra, c: .helper("select"), "select(c, a, b): a where c > 0, else b")
+        case .select: return i("select", 3, .extra, c: .helper("select"), "b where a > 0, else c")
         case .stopGradient: return i("stop_gradient", 1, .extra, c: .structural, "a, with a zero derivative")
         case .sum: return i("sum", 1, .extra, .classReduce, c: .structural, "sum over the class axis")
         case .logSoftmax: return i("log_softmax", 1, .extra, .classMap, c: .structural, "log(softmax(a)), computed stably")

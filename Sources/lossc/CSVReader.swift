@@ -38,9 +38,9 @@ final class CSVReader {
         }
     }
 
-    /// A data error in this file: `path:line:column: error: message`, exit 2.
+    /// A data error in this file: `path:line:column: error: message` (column = field number), exit 2.
     func error(column: Int, _ message: String, hint: String? = nil) -> UsageError {
-        UsageError("\(path):\(lineNumber):\(column): \(message)", hint: hint)
+        UsageError(message, hint: hint, location: "\(path):\(lineNumber):\(column)")
     }
 }
 

@@ -17,7 +17,11 @@ enum ExitStatus: Int32 {
 struct UsageError: Error {
     let message: String
     var hint: String?
-    init(_ message: String, hint: String? = nil) { self.message = message; self.hint = hint }
+    /// `file:line:column` for errors in an input file; printed in place of the command name.
+    var location: String?
+    init(_ message: String, hint: String? = nil, location: String? = nil) {
+        self.message = message; self.hint = hint; self.location = location
+    }
 }
 
 enum Terminal {

@@ -50,7 +50,7 @@ func main() -> Int32 {
         return status.rawValue
     } catch let e as UsageError {
         Terminal.flush()
-        Terminal.error("lossc \(cmd.spec.name): error: \(e.message)\n" + (e.hint.map { "  hint: \($0)\n" } ?? ""))
+        Terminal.error("\(e.location ?? "lossc \(cmd.spec.name)"): error: \(e.message)\n" + (e.hint.map { "  hint: \($0)\n" } ?? ""))
         return ExitStatus.badInput.rawValue
     } catch let d as DiagnosticError {
         Terminal.flush()

@@ -1,1 +1,150 @@
+import Foundation
 import Testing
+
+/// Runs the built `lossc` executable (it sits next to the test bundle) and checks exit codes,
+/// stdout and stderr as a user sees them.
+struct CLI {
+    static let binary = URL(fileURLWithPath: Bundle.main.bundlePath).appendingPathComponent("lossc").path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Result { let status: Int32; let out: String; let err: String }
+
+    static func run(_ args: [String], stdin: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = root
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        p.environment = env
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out; p.standardError = err; p.standardInput = inp
+        try p.run()
+        if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try inp.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    static func temp(_ name: String, _ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+}
+
+struct CLITests {
+    @Test func binaryExists() { #expect(FileManager.default.isExecutableFile(atPath: CLI.binary), "lossc not built at \(CLI.binary)") }
+
+    @Test func versionAndHelp() throws {
+        #expect(try CLI.run(["--version"]).out.hasPrefix("lossc "))
+        let top = try CLI.run(["--help"])
+        #expect(top.status == 0 && top.out.contains("SUBCOMMANDS"))
+        for sub in ["check", "eval", "fmt", "dump", "import", "ops", "bench"] {
+            let r = try CLI.run([sub, "--help"])
+            #expect(r.status == 0 && r.out.contains("USAGE: lossc \(sub)"), "\(sub) --help")
+        }
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let r = try CLI.run(["chek", "examples/focal.loss"])
+        #expect(r.status == 2 && r.err.contains("did you mean 'check'?"))
+        let o = try CLI.run(["check", "examples/focal.loss", "--jsn"])
+        #expect(o.status == 2 && o.err.contains("did you mean '--json'?"))
+        let m = try CLI.run(["check", "no/such/file.loss"])
+        #expect(m.status == 2 && m.err.contains("cannot read 'no/such/file.loss': no such file"))
+        let p = try CLI.run(["check", "examples/focal.loss", "--param", "gama=1"])
+        #expect(p.status == 2 && p.err.contains("did you mean 'gamma'?"))
+        #expect(!p.err.contains("\u{1B}["), "NO_COLOR is respected")
+    }
+
+    @Test func checkExitCodes() throws {
+        for f in ["focal", "bce", "cross_entropy", "giou", "cse_b_cls", "cse_b_reg"] {
+            let r = try CLI.run(["check", "examples/\(f).loss"])
+            #expect(r.status == 0, "\(f): \(r.out)\(r.err)")
+        }
+        let nan = try CLI.temp("nan.loss", "loss a: binary\nreturn -y * log(x)\n")
+        let r = try CLI.run(["check", nan])
+        #expect(r.status == 1 && r.out.contains("result: FAIL") && r.err.contains("nan.loss:2:13: error: log of a value that can be negative"))
+        let bad = try CLI.temp("bad.loss", "loss a: binary\nreturn sigmoud(x)\n")
+        let b = try CLI.run(["check", bad])
+        #expect(b.status == 2 && b.err.contains("bad.loss:2:8: error: unknown function 'sigmoud'") && b.err.contains("^~~~~~~"))
+        let json = try CLI.run(["check", "examples/focal.loss", "--json"])
+        let obj = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        #expect(obj?["passed"] as? Bool == true && obj?["kind"] as? String == "binary")
+    }
+
+    @Test func evalBinaryAgainstClosedForm() throws {
+        let data = try CLI.temp("b.csv", "x,y,w\n0.5,1,1\n-2,0,1\n")
+        let r = try CLI.run(["eval", "examples/bce.loss", "--data", data])
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "loss,d_x")
+        let row1 = lines[1].split(separator: ",").map { Double($0)! }
+        // BCE(x, y=1) = log(1 + e^-x), d/dx = sigmoid(x) - 1.
+        #expect(abs(row1[0] - log(1 + exp(-0.5))) < 1e-15 && abs(row1[1] - (1 / (1 + exp(-0.5)) - 1)) < 1e-15)
+        let row2 = lines[2].split(separator: ",").map { Double($0)! }
+        #expect(abs(row2[0] - log(1 + exp(-2.0))) < 1e-15)
+        #expect(lines[3].hasPrefix("# mean,"))
+        #expect(abs(Double(lines[3].dropFirst("# mean,".count))! - (row1[0] + row2[0]) / 2) < 1e-15)
+    }
+
+    @Test func evalMulticlassLayouts() throws {
+        let byIndex = try CLI.temp("m1.csv", "x0,x1,x2,y,w\n1,2,3,2,1\n")
+        let oneHot = try CLI.temp("m2.csv", "x0,x1,x2,y0,y1,y2\n1,2,3,0,0,1\n")
+        let a = try CLI.run(["eval", "examples/cross_entropy.loss", "--data", byIndex])
+        let b = try CLI.run(["eval", "examples/cross_entropy.loss", "--data", oneHot])
+        #expect(a.status == 0 && b.status == 0 && a.out == b.out)
+        #expect(a.out.hasPrefix("loss,d_x0,d_x1,d_x2\n"))
+        let v = a.out.split(separator: "\n")[1].split(separator: ",").map { Double($0)! }
+        let s = exp(1.0) + exp(2.0) + exp(3.0)
+        #expect(abs(v[0] - (log(s) - 3)) < 1e-14 && abs(v[1] - exp(1) / s) < 1e-14 && abs(v[3] - (exp(3) / s - 1)) < 1e-14)
+    }
+
+    @Test func evalBoxAndJSON() throws {
+        let data = try CLI.temp("x.csv", "x1,y1,x2,y2,tx1,ty1,tx2,ty2\n0,0,10,10,5,0,15,10\n")
+        let r = try CLI.run(["eval", "examples/iou.loss", "--data", data, "--format", "json", "--precision", "f32"])
+        #expect(r.status == 0, "\(r.err)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect(obj["columns"] as! [String] == ["loss", "d_x1", "d_y1", "d_x2", "d_y2"])
+        let row = (obj["rows"] as! [[Double]])[0]
+        // i = 50, u = 150: 1 - 1/3.
+        #expect(abs(row[0] - 2.0 / 3.0) < 1e-6)
+    }
+
+    @Test func evalBadDataIsReportedWithLineAndColumn() throws {
+        let data = try CLI.temp("bad.csv", "x,y,w\n1,0,1\n2,abc,1\n")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-cli-\(getpid())/out.csv").path
+        try? FileManager.default.removeItem(atPath: out)
+        let r = try CLI.run(["eval", "examples/bce.loss", "--data", data, "-o", out])
+        #expect(r.status == 2 && r.err.contains("bad.csv:3:2: error: 'abc' is not a number"))
+        #expect(!FileManager.default.fileExists(atPath: out), "no half-written output")
+        let cols = try CLI.temp("cols.csv", "x,y,ww\n1,0,1\n")
+        let c = try CLI.run(["eval", "examples/bce.loss", "--data", cols])
+        #expect(c.status == 2 && c.err.contains("unknown column 'ww'") && c.err.contains("did you mean 'w'?"))
+        let stdin = try CLI.run(["eval", "examples/bce.loss", "--data", "-"], stdin: "x,y\n0,1\n")
+        #expect(stdin.status == 0 && stdin.out.contains("# mean,0.693147180559945"))
+    }
+
+    @Test func fmtImportDump() throws {
+        for f in ["focal", "cse_b_reg"] {
+            #expect(try CLI.run(["fmt", "--check", "examples/\(f).loss"]).status == 0)
+        }
+        let ugly = try CLI.temp("ugly.loss", "loss   u :binary\nreturn   ((x*y))+-1\n")
+        #expect(try CLI.run(["fmt", "--check", ugly]).status == 1)
+        #expect(try CLI.run(["fmt", ugly]).out == "loss u: binary\nreturn x * y + -1\n")
+        let imp = try CLI.run(["import", "--deap", "Neg(Dot(Y,Log(Softmax(X))))", "--kind", "multiclass", "--name", "ce"])
+        #expect(imp.status == 0 && imp.out.contains("return -dot(y, log(softmax(x)))"))
+        let path = try CLI.temp("imported.loss", imp.out)
+        #expect(try CLI.run(["check", path]).status == 0)
+        let bad = try CLI.run(["import", "--deap", "Neg(Sigg(X))", "--kind", "binary"])
+        #expect(bad.status == 2 && bad.err.contains("unknown DEAP primitive 'Sigg'") && bad.err.contains("did you mean 'Sig'?"))
+        let dump = try CLI.run(["dump", "examples/focal.loss"])
+        for pass in ["lowered", "canonicalized", "stabilized", "differentiated", "optimized"] {
+            #expect(dump.out.contains("== \(pass) ("))
+        }
+    }
+}
