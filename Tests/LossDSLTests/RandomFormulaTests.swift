@@ -1,0 +1,26 @@
+import Testing
+@testable import LossDSL
+
+struct RandomFormulaTests {
+    @Test(arguments: [LossKind.binary, .multiclass, .box])
+    func randomFormulasAreValidAndReproducible(_ kind: LossKind) throws {
+        let spec = RandomFormula(kind: kind, maxDepth: 9, maxNodes: 40)
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+        for _ in 0..<200 {
+            let f = spec.next(using: &a), g = spec.next(using: &b)
+            #expect(GraphPrinter.canonicalText(f.graph, root: f.root) == GraphPrinter.canonicalText(g.graph, root: g.root))
+            #expect(f.isInSearchSpace)
+            #expect(f.kind == kind)
+            // Every random formula compiles and evaluates without trapping.
+            let c = CompiledLoss.compile(f)
+            let inputs: [InputValue<Double>]
+            switch kind {
+            case .multiclass: inputs = [.vector([0.5, -1, 2]), .vector([0, 0, 1]), .scalar(0.7)]
+            case .box: inputs = [.scalar(0), .scalar(0), .scalar(0), .scalar(0), .scalar(0), .scalar(10), .scalar(10), .scalar(2), .scalar(3), .scalar(12), .scalar(11)]
+            default: inputs = [.scalar(0.3), .scalar(1), .scalar(0.8)]
+            }
+            let r = c.evaluate(inputs, as: Double.self)
+            #expect(r.gradient.count == (kind == .multiclass ? 3 : (kind == .box ? 4 : 1)))
+        }
+    }
+}
