@@ -11,7 +11,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "LossDSL"),
-        .target(name: "Codegen", dependencies: ["LossDSL"]),
+        // Branch-free, vectorizable exp/log/log1p/... in C (no -ffast-math), for the closures.
+        .target(name: "CLossMath", exclude: ["README.md"],
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "Codegen", dependencies: ["LossDSL", "CLossMath"]),
         .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen"]),
         .testTarget(name: "LossDSLTests", dependencies: ["LossDSL"]),
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "LossDSL"]),

@@ -8,7 +8,9 @@
  * There are no calls, no tables and no data-dependent branches, so a plain loop
  *     for (long i = 0; i < n; i++) out[i] = lossc_expf(in[i]);
  * vectorizes with `gcc -O3` and `clang -O3`, without -ffast-math (which must not be used:
- * it lets the compiler delete NaN checks).  The code relies on IEEE-754 binary32/binary64,
+ * it lets the compiler delete NaN checks). One exception: gcc (12) vectorizes the double
+ * functions only when SSE4.2 is enabled (-msse4.2, -march=x86-64-v2 or newer), because with
+ * SSE2 alone it cannot form 64-bit lane masks from double comparisons; clang needs nothing.  The code relies on IEEE-754 binary32/binary64,
  * round-to-nearest, and 32-/64-bit integers; it does not set errno or raise FP exceptions
  * on purpose (spurious inexact/overflow flags may be raised in lanes that get discarded).
  *
@@ -50,6 +52,22 @@ static inline double lossc_impl_abs_d(double x)
    the caller guarantees n is in the normal range [-126, 127] ([-1022, 1023] in double). */
 static inline float lossc_impl_pow2_f(uint32_t n) { return lossc_impl_from_bits_f((n + 127u) << 23); }
 static inline double lossc_impl_pow2_d(uint64_t n) { return lossc_impl_from_bits_d((n + 1023u) << 52); }
+
+/* cond ? a : b without a branch. A plain `?:` on floats is compiled by gcc (which honours
+   -ftrapping-math by default) as a branch, and gcc then sinks the computation of a or b
+   into it and refuses to if-convert the loop ("control flow in loop"). Selecting the bits
+   with a mask derived from the comparison keeps the code straight-line for every compiler;
+   both gcc and clang turn it into compare + blend. */
+static inline float lossc_impl_select_f(int cond, float a, float b)
+{
+    uint32_t m = 0u - (uint32_t)cond;
+    return lossc_impl_from_bits_f((lossc_impl_bits_f(a) & m) | (lossc_impl_bits_f(b) & ~m));
+}
+static inline double lossc_impl_select_d(int cond, double a, double b)
+{
+    uint64_t m = 0u - (uint64_t)cond;
+    return lossc_impl_from_bits_d((lossc_impl_bits_d(a) & m) | (lossc_impl_bits_d(b) & ~m));
+}
 
 /* ---- constants -------------------------------------------------------------------- */
 /* (macros so the header declares no objects; all are #undef'd at the end) */
@@ -98,8 +116,8 @@ static inline float lossc_expf(float x)
 {
     /* Past these bounds the result is already inf or 0; clamping keeps n in [-152, 129] so
        the two scale factors below are normal numbers. NaN passes (comparisons are false). */
-    float xc = x > 89.0f ? 89.0f : x;
-    xc = xc < -105.0f ? -105.0f : xc;
+    float xc = lossc_impl_select_f(x > 89.0f, 89.0f, x);
+    xc = lossc_impl_select_f(xc < -105.0f, -105.0f, xc);
     float k = xc * LOSSC_LOG2E_F + LOSSC_ROUND_F;
     float nf = k - LOSSC_ROUND_F;
     uint32_t n = lossc_impl_bits_f(k) - LOSSC_ROUND_BITS_F;
@@ -114,8 +132,8 @@ static inline float lossc_expf(float x)
 
 static inline double lossc_exp(double x)
 {
-    double xc = x > 710.0 ? 710.0 : x;                 /* n in [-1077, 1025] */
-    xc = xc < -746.0 ? -746.0 : xc;
+    double xc = lossc_impl_select_d(x > 710.0, 710.0, x);                 /* n in [-1077, 1025] */
+    xc = lossc_impl_select_d(xc < -746.0, -746.0, xc);
     double k = xc * LOSSC_LOG2E_D + LOSSC_ROUND_D;
     double nf = k - LOSSC_ROUND_D;
     uint64_t n = lossc_impl_bits_d(k) - LOSSC_ROUND_BITS_D;
@@ -126,10 +144,11 @@ static inline double lossc_exp(double x)
 }
 
 /* ---- expm1 -------------------------------------------------------------------------- */
-/* expm1(x) = 2^n (1 + em) - 1 with em = expm1(r) = r + r^2 (1/2 + r Q(r)), Q minimax
-   (0.25 * 2^-24 float, 0.014 * 2^-53 double). Written as 2 * (a*em + (a - 1/2)) with
-   a = 2^(n-1): a*em and a - 1/2 are exact, so the sum is the only rounding, and the final
-   doubling overflows to inf exactly when the true result does. */
+/* expm1(x) = 2^n (1 + em) - 1 with em = expm1(r) = r + t, t = r^2 (1/2 + r Q(r)), Q minimax
+   (0.25 * 2^-24 float, 0.014 * 2^-53 double). Written as 2 * ((a - 1/2) + a*r + a*t) with
+   a = 2^(n-1): a - 1/2 and a*r are exact and the rounding error of their sum is recovered
+   exactly, so the result is rounded essentially once (rounding em first cost up to 1.5 ulp
+   when n = 1); the final doubling overflows to inf exactly when the true result does. */
 
 static inline float lossc_impl_expm1_f(float xc)   /* xc in [-20, 89] or NaN */
 {
@@ -138,9 +157,12 @@ static inline float lossc_impl_expm1_f(float xc)   /* xc in [-20, 89] or NaN */
     uint32_t n = lossc_impl_bits_f(k) - LOSSC_ROUND_BITS_F;   /* n in [-29, 128] */
     float r = (xc - nf * LOSSC_LN2_HI_F) - nf * LOSSC_LN2_LO_F;
     float q = 0x1.5554b8p-3f + r * (0x1.5555bap-5f + r * (0x1.122362p-7f + r * 0x1.6c5566p-10f));
-    float em = r + (r * r) * (0.5f + r * q);
+    float t = (r * r) * (0.5f + r * q);     /* em = r + t, kept unrounded */
     float a = lossc_impl_pow2_f(n - 1u);
-    return 2.0f * (a * em + (a - 0.5f));
+    float ar = a * r, b = a - 0.5f;         /* both exact */
+    float hi = b + ar;
+    float lo = ar - (hi - b);               /* exact error of hi (Fast2Sum: |b| >= |ar| or b == 0) */
+    return 2.0f * (hi + (lo + a * t));
 }
 
 static inline double lossc_impl_expm1_d(double xc)  /* xc in [-40, 710] or NaN */
@@ -156,27 +178,30 @@ static inline double lossc_impl_expm1_d(double xc)  /* xc in [-40, 710] or NaN *
     double q67 = 0x1.71ddf953ed686p-19 + r * 0x1.27e52b2c888fdp-22;
     double q89 = 0x1.af5d20309ae51p-26 + r * 0x1.1ef523264623ap-29;
     double q = (q01 + r2 * q23) + r4 * ((q45 + r2 * q67) + r4 * q89);
-    double em = r + r2 * (0.5 + r * q);
+    double t = r2 * (0.5 + r * q);
     double a = lossc_impl_pow2_d(n - 1u);
-    return 2.0 * (a * em + (a - 0.5));
+    double ar = a * r, b = a - 0.5;
+    double hi = b + ar;
+    double lo = ar - (hi - b);
+    return 2.0 * (hi + (lo + a * t));
 }
 
 static inline float lossc_expm1f(float x)
 {
     /* below -20 the result rounds to -1; above 89 it overflows (89 still gives inf) */
-    float xc = x > 89.0f ? 89.0f : x;
-    xc = xc < -20.0f ? -20.0f : xc;
+    float xc = lossc_impl_select_f(x > 89.0f, 89.0f, x);
+    xc = lossc_impl_select_f(xc < -20.0f, -20.0f, xc);
     float y = lossc_impl_expm1_f(xc);
     /* expm1(x) rounds to x for |x| < 2^-25; this also keeps -0 and exact subnormals */
-    return lossc_impl_abs_f(x) < 0x1p-25f ? x : y;
+    return lossc_impl_select_f(lossc_impl_abs_f(x) < 0x1p-25f, x, y);
 }
 
 static inline double lossc_expm1(double x)
 {
-    double xc = x > 710.0 ? 710.0 : x;
-    xc = xc < -40.0 ? -40.0 : xc;
+    double xc = lossc_impl_select_d(x > 710.0, 710.0, x);
+    xc = lossc_impl_select_d(xc < -40.0, -40.0, xc);
     double y = lossc_impl_expm1_d(xc);
-    return lossc_impl_abs_d(x) < 0x1p-54 ? x : y;
+    return lossc_impl_select_d(lossc_impl_abs_d(x) < 0x1p-54, x, y);
 }
 
 /* ---- log ---------------------------------------------------------------------------- */
@@ -227,27 +252,27 @@ static inline double lossc_impl_split_d(double x, double *e)
 static inline float lossc_logf(float x)
 {
     /* subnormals: scale into the normal range first, then subtract the 23 from e */
-    float xs = x < 0x1p-126f ? x * 0x1p23f : x;
-    float eoff = x < 0x1p-126f ? -23.0f : 0.0f;
+    float xs = lossc_impl_select_f(x < 0x1p-126f, x * 0x1p23f, x);
+    float eoff = lossc_impl_select_f(x < 0x1p-126f, -23.0f, 0.0f);
     float e;
     float m = lossc_impl_split_f(xs, &e);
     float y = lossc_impl_log_kernel_f(m - 1.0f, e + eoff, 0.0f);   /* m - 1 is exact */
     /* log(+inf) = +inf, log(NaN) = NaN, log(±0) = -inf, log(x < 0) = NaN */
-    float zero_or_neg = x == 0.0f ? -INFINITY : NAN;
-    y = x < INFINITY ? y : x + x;
-    return x > 0.0f ? y : zero_or_neg;
+    float zero_or_neg = lossc_impl_select_f(x == 0.0f, -INFINITY, NAN);
+    y = lossc_impl_select_f(x < INFINITY, y, x + x);
+    return lossc_impl_select_f(x > 0.0f, y, zero_or_neg);
 }
 
 static inline double lossc_log(double x)
 {
-    double xs = x < 0x1p-1022 ? x * 0x1p54 : x;
-    double eoff = x < 0x1p-1022 ? -54.0 : 0.0;
+    double xs = lossc_impl_select_d(x < 0x1p-1022, x * 0x1p54, x);
+    double eoff = lossc_impl_select_d(x < 0x1p-1022, -54.0, 0.0);
     double e;
     double m = lossc_impl_split_d(xs, &e);
     double y = lossc_impl_log_kernel_d(m - 1.0, e + eoff, 0.0);
-    double zero_or_neg = x == 0.0 ? -INFINITY : NAN;
-    y = x < INFINITY ? y : x + x;
-    return x > 0.0 ? y : zero_or_neg;
+    double zero_or_neg = lossc_impl_select_d(x == 0.0, -(double)INFINITY, (double)NAN);
+    y = lossc_impl_select_d(x < (double)INFINITY, y, x + x);
+    return lossc_impl_select_d(x > 0.0, y, zero_or_neg);
 }
 
 /* ---- log1p -------------------------------------------------------------------------- */
@@ -259,7 +284,7 @@ static inline float lossc_impl_log1p_f(float x)
     float u = 1.0f + x;
     float c_small = x - (u - 1.0f);     /* |x| <= 1: u - 1 is exact */
     float c_big = 1.0f - (u - x);       /* x >= 1:   u - x is exact */
-    float c = x < 1.0f ? c_small : c_big;
+    float c = lossc_impl_select_f(x < 1.0f, c_small, c_big);
     float e;
     float m = lossc_impl_split_f(u, &e);
     return lossc_impl_log_kernel_f(m - 1.0f, e, c / u);
@@ -270,7 +295,7 @@ static inline double lossc_impl_log1p_d(double x)
     double u = 1.0 + x;
     double c_small = x - (u - 1.0);
     double c_big = 1.0 - (u - x);
-    double c = x < 1.0 ? c_small : c_big;
+    double c = lossc_impl_select_d(x < 1.0, c_small, c_big);
     double e;
     double m = lossc_impl_split_d(u, &e);
     return lossc_impl_log_kernel_d(m - 1.0, e, c / u);
@@ -280,19 +305,19 @@ static inline float lossc_log1pf(float x)
 {
     float y = lossc_impl_log1p_f(x);
     /* log1p(+inf) = +inf, NaN -> NaN, log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(-0) = -0 */
-    float m1_or_less = x == -1.0f ? -INFINITY : NAN;
-    y = x < INFINITY ? y : x + x;
-    y = x > -1.0f ? y : m1_or_less;
-    return x == 0.0f ? x : y;
+    float m1_or_less = lossc_impl_select_f(x == -1.0f, -INFINITY, NAN);
+    y = lossc_impl_select_f(x < INFINITY, y, x + x);
+    y = lossc_impl_select_f(x > -1.0f, y, m1_or_less);
+    return lossc_impl_select_f(x == 0.0f, x, y);
 }
 
 static inline double lossc_log1p(double x)
 {
     double y = lossc_impl_log1p_d(x);
-    double m1_or_less = x == -1.0 ? -INFINITY : NAN;
-    y = x < INFINITY ? y : x + x;
-    y = x > -1.0 ? y : m1_or_less;
-    return x == 0.0 ? x : y;
+    double m1_or_less = lossc_impl_select_d(x == -1.0, -(double)INFINITY, (double)NAN);
+    y = lossc_impl_select_d(x < (double)INFINITY, y, x + x);
+    y = lossc_impl_select_d(x > -1.0, y, m1_or_less);
+    return lossc_impl_select_d(x == 0.0, x, y);
 }
 
 /* ---- tanh --------------------------------------------------------------------------- */
@@ -303,22 +328,22 @@ static inline double lossc_log1p(double x)
 static inline float lossc_tanhf(float x)
 {
     float ax = lossc_impl_abs_f(x);
-    float axc = ax > 9.5f ? 9.5f : ax;          /* tanh(9.5) rounds to 1 in float */
+    float axc = lossc_impl_select_f(ax > 9.5f, 9.5f, ax);          /* tanh(9.5) rounds to 1 in float */
     float em = lossc_impl_expm1_f(2.0f * axc);
     float t = em / (em + 2.0f);
     float y = lossc_impl_from_bits_f(lossc_impl_bits_f(t) | (lossc_impl_bits_f(x) & 0x80000000u));
     /* tanh(x) rounds to x for |x| < 2^-12 (x^3/3 is below half an ulp); exact for subnormals */
-    return ax < 0x1p-12f ? x : y;
+    return lossc_impl_select_f(ax < 0x1p-12f, x, y);
 }
 
 static inline double lossc_tanh(double x)
 {
     double ax = lossc_impl_abs_d(x);
-    double axc = ax > 20.0 ? 20.0 : ax;         /* tanh(20) rounds to 1 in double */
+    double axc = lossc_impl_select_d(ax > 20.0, 20.0, ax);         /* tanh(20) rounds to 1 in double */
     double em = lossc_impl_expm1_d(2.0 * axc);
     double t = em / (em + 2.0);
     double y = lossc_impl_from_bits_d(lossc_impl_bits_d(t) | (lossc_impl_bits_d(x) & UINT64_C(0x8000000000000000)));
-    return ax < 0x1p-27 ? x : y;
+    return lossc_impl_select_d(ax < 0x1p-27, x, y);
 }
 
 /* ---- sigmoid ------------------------------------------------------------------------ */
@@ -328,14 +353,14 @@ static inline double lossc_tanh(double x)
 static inline float lossc_sigmoidf(float x)
 {
     float e = lossc_expf(-lossc_impl_abs_f(x));
-    float num = x >= 0.0f ? 1.0f : e;
+    float num = lossc_impl_select_f(x >= 0.0f, 1.0f, e);
     return num / (1.0f + e);
 }
 
 static inline double lossc_sigmoid(double x)
 {
     double e = lossc_exp(-lossc_impl_abs_d(x));
-    double num = x >= 0.0 ? 1.0 : e;
+    double num = lossc_impl_select_d(x >= 0.0, 1.0, e);
     return num / (1.0 + e);
 }
 
@@ -348,7 +373,7 @@ static inline float lossc_softplusf(float x)
 {
     float e = lossc_expf(-lossc_impl_abs_f(x));
     float l = lossc_impl_log1p_f(e);
-    float pos = x > 0.0f ? x : 0.0f;
+    float pos = lossc_impl_select_f(x > 0.0f, x, 0.0f);
     return pos + l;
 }
 
@@ -356,7 +381,7 @@ static inline double lossc_softplus(double x)
 {
     double e = lossc_exp(-lossc_impl_abs_d(x));
     double l = lossc_impl_log1p_d(e);
-    double pos = x > 0.0 ? x : 0.0;
+    double pos = lossc_impl_select_d(x > 0.0, x, 0.0);
     return pos + l;
 }
 
