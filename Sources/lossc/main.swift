@@ -10,6 +10,8 @@ nonisolated(unsafe) let commands: [(spec: CommandSpec, run: (Arguments) throws -
     (EvalCommand.spec, EvalCommand.run),
     (FmtCommand.spec, FmtCommand.run),
     (DumpCommand.spec, DumpCommand.run),
+    (GraphCommand.spec, GraphCommand.run),
+    (PlotCommand.spec, PlotCommand.run),
     (ImportCommand.spec, ImportCommand.run),
     (OpsCommand.spec, OpsCommand.run),
     (BenchCommand.spec, BenchCommand.run),

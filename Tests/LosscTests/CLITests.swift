@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 /// Runs the built `lossc` executable (it sits next to the test bundle) and checks exit codes,
 /// stdout and stderr as a user sees them.
@@ -146,5 +149,72 @@ struct CLITests {
         for pass in ["lowered", "canonicalized", "stabilized", "differentiated", "optimized"] {
             #expect(dump.out.contains("== \(pass) ("))
         }
+    }
+}
+
+/// Collects the curves of an SVG written by `lossc plot` (and checks it is well-formed XML).
+final class CurveCollector: NSObject, XMLParserDelegate, @unchecked Sendable {
+    var curves: [(series: String, x: [Double], y: [Double], d: String)] = []
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes a: [String: String] = [:]) {
+        guard name == "path", a["class"] == "curve" else { return }
+        let nums = { (s: String?) in (s ?? "").split(separator: " ").map { Double($0) ?? .nan } }
+        curves.append((a["data-series"] ?? "", nums(a["data-x"]), nums(a["data-y"]), a["d"] ?? ""))
+    }
+}
+
+struct PlotAndGraphTests {
+    func curves(_ args: [String]) throws -> [(series: String, x: [Double], y: [Double], d: String)] {
+        let r = try CLI.run(["plot"] + args)
+        #expect(r.status == 0, "\(r.err)")
+        let parser = XMLParser(data: Data(r.out.utf8))
+        let c = CurveCollector()
+        parser.delegate = c
+        #expect(parser.parse(), "SVG is well-formed XML")
+        return c.curves
+    }
+
+    @Test func binaryPlotMatchesTheEvaluator() throws {
+        let cs = try curves(["examples/bce.loss", "examples/focal.loss", "--range", "-6,6"])
+        // Loss and gradient panels, positive and negative, two files: 8 curves.
+        #expect(cs.count == 8)
+        #expect(cs.allSatisfy { $0.d.hasPrefix("M") && $0.d.filter { $0 == "L" }.count == $0.x.count - 1 })
+        // BCE, positive: log(1 + e^-x); its gradient sigmoid(x) - 1.
+        let bce = cs.filter { $0.series == "bce, positive" }
+        #expect(bce.count == 2)
+        for (x, y) in zip(bce[0].x, bce[0].y) { #expect(abs(y - log(1 + exp(-x))) < 1e-7 * max(1, y)) }
+        for (x, y) in zip(bce[1].x, bce[1].y) { #expect(abs(y - (1 / (1 + exp(-x)) - 1)) < 1e-8) }
+        #expect(bce[0].x.first == -6 && bce[0].x.last == 6)
+    }
+
+    @Test func boxAndMulticlassPlots() throws {
+        let box = try curves(["examples/iou.loss", "examples/giou.loss"])
+        #expect(box.count == 4)
+        // Shift family: IoU = (100 - s)/(100 + s) while overlapping; the IoU loss is 1 - IoU.
+        let iou = box.first { $0.series == "iou" }!
+        for (s, y) in zip(iou.x, iou.y) where s < 100 { #expect(abs(y - (1 - (100 - s) / (100 + s))) < 1e-6) }
+        let mc = try curves(["examples/cross_entropy.loss", "--classes", "3"])
+        #expect(mc.count == 2)
+        for (t, y) in zip(mc[0].x, mc[0].y) { #expect(abs(y - (log(exp(t) + 2) - t)) < 1e-7 * max(1, y)) }
+        let bad = try CLI.run(["plot", "examples/iou.loss", "examples/bce.loss"])
+        #expect(bad.status == 2 && bad.err.contains("same kind"))
+    }
+
+    @Test func graphIsDot() throws {
+        let r = try CLI.run(["graph", "examples/focal.loss", "--grad"])
+        #expect(r.status == 0 && r.out.hasPrefix("digraph \"focal (binary) after optimized\" {") && r.out.hasSuffix("}\n"))
+        // Every edge joins declared nodes; the two roots are marked.
+        let lines = r.out.split(separator: "\n").map(String.init)
+        let declared = Set(lines.compactMap { l -> String? in
+            let t = l.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("n"), t.contains(" ["), !t.contains("->") else { return nil }
+            return String(t.prefix { $0 != " " })
+        })
+        for l in lines where l.contains("->") {
+            let parts = l.trimmingCharacters(in: .whitespaces).components(separatedBy: " -> ")
+            let to = String(parts[1].prefix { $0 != " " && $0 != ";" })
+            #expect(declared.contains(parts[0]) && declared.contains(to), "\(l)")
+        }
+        #expect(r.out.contains("xlabel=\"loss\"") && r.out.contains("xlabel=\"d_x\""))
     }
 }
