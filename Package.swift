@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LossDSL", targets: ["LossDSL"]),
         .library(name: "Codegen", targets: ["Codegen"]),
+        .library(name: "LossSearch", targets: ["LossSearch"]),
         .executable(name: "lossc", targets: ["lossc"]),
     ],
     targets: [
@@ -15,9 +16,11 @@ let package = Package(
         .target(name: "CLossMath", exclude: ["README.md"],
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "Codegen", dependencies: ["LossDSL", "CLossMath"]),
-        .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen"]),
+        .target(name: "LossSearch", dependencies: ["LossDSL", "Codegen"]),
+        .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen", "LossSearch"]),
         .testTarget(name: "LossDSLTests", dependencies: ["LossDSL"]),
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "LossDSL"]),
+        .testTarget(name: "LossSearchTests", dependencies: ["LossSearch", "LossDSL"]),
         .testTarget(name: "LosscTests", dependencies: ["LossDSL"]),
     ],
     swiftLanguageModes: [.v6]
