@@ -14,6 +14,7 @@ nonisolated(unsafe) let commands: [(spec: CommandSpec, run: (Arguments) throws -
     (PlotCommand.spec, PlotCommand.run),
     (ImportCommand.spec, ImportCommand.run),
     (OpsCommand.spec, OpsCommand.run),
+    (SearchCommand.spec, SearchCommand.run),
     (BenchCommand.spec, BenchCommand.run),
 ]
 

@@ -1,0 +1,128 @@
+import Foundation
+import LossDSL
+import LossSearch
+
+/// `lossc search`: the CSE-Autoloss evolutionary search (and its ask/tell halves).
+enum SearchCommand {
+    static let spec = CommandSpec(
+        name: "search", summary: "Search for new losses (CSE-Autoloss's evolutionary search).",
+        usage: "search [ask | tell RESULTS.jsonl] --kind KIND [--population N] [--generations G] [--seed S] [--workers W] [--checkpoint DIR] [--resume] [--evaluator 'CMD {loss} {c} {dir}'] [--format json]",
+        options: [
+            OptionSpec(name: "kind", value: "KIND", help: "binary, multiclass or box."),
+            OptionSpec(name: "population", value: "N", help: "Candidates per generation (default 100)."),
+            OptionSpec(name: "generations", value: "G", help: "Generations (default 10)."),
+            OptionSpec(name: "seed", value: "S", help: "Random seed (default 1): the same seed gives the same run."),
+            OptionSpec(name: "top-k", value: "K", help: "Filter survivors evaluated per generation (default 20)."),
+            OptionSpec(name: "parents", value: "P", help: "Parents kept (default 10)."),
+            OptionSpec(name: "workers", value: "W", help: "Parallel evaluations (default: all cores)."),
+            OptionSpec(name: "checkpoint", value: "DIR", help: "Write DIR/checkpoint.json atomically after every generation."),
+            OptionSpec(name: "resume", value: nil, help: "Continue the run in --checkpoint DIR."),
+            OptionSpec(name: "evaluator", value: "CMD", help: "External fitness: a shell command; {loss} {c} {dir} are substituted; the last number printed is the fitness."),
+            OptionSpec(name: "timeout", value: "SECONDS", help: "Time limit per external evaluation (default 600)."),
+            OptionSpec(name: "from", value: "FILE.loss", help: "Seed the first generation with this formula.", repeatable: true),
+            OptionSpec(name: "no-filters", value: nil, help: "Disable both convergence filters (the vanilla EA)."),
+            OptionSpec(name: "max-height", value: "H", help: "Tree height limit (default 10)."),
+            OptionSpec(name: "max-size", value: "N", help: "Tree size limit (default 50)."),
+            OptionSpec(name: "format", value: "text|json", help: "Final report format (default text)."),
+            OptionSpec(name: "quiet", value: nil, help: "No progress lines."),
+        ],
+        positionals: 0...2,
+        details: """
+        Each generation: breed from the parents, drop candidates already seen (same canonical formula),
+        stage 1 (convergence properties), stage 2 (tiny training), the top K on the proxy task
+        (or --evaluator), keep the best P of the run as parents, checkpoint.
+        Example: lossc search --kind binary --population 200 --generations 8 --seed 7 --checkpoint runs/b
+        Cluster use: 'lossc search ask --checkpoint DIR' writes the next batch (DIR/batch-G/),
+        'lossc search tell results.jsonl --checkpoint DIR' reads its fitness values back.
+        """)
+
+    static func run(_ a: Arguments) throws -> ExitStatus {
+        let mode = a.positionals.first ?? "run"
+        switch mode {
+        case "run": guard a.positionals.count == 0 else { throw UsageError("unexpected argument '\(a.positionals[0])'") }
+        case "ask": guard a.positionals.count == 1 else { throw UsageError("usage: lossc search ask --checkpoint DIR") }
+        case "tell": guard a.positionals.count == 2 else { throw UsageError("usage: lossc search tell RESULTS.jsonl --checkpoint DIR") }
+        default:
+            throw UsageError("unknown search mode '\(mode)'", hint: "lossc search [ask | tell RESULTS.jsonl] …")
+        }
+        let checkpoint = a.value("checkpoint").map { URL(fileURLWithPath: $0) }
+        var state: SearchState
+        let existing = checkpoint.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent("checkpoint.json").path) } ?? false
+        if a.has("resume") || mode != "run" && existing {
+            guard let dir = checkpoint else { throw UsageError("--resume needs --checkpoint DIR") }
+            state = try wrap { try SearchState.load(from: dir) }
+        } else {
+            if existing { throw UsageError("\(checkpoint!.path) already holds a run", hint: "add --resume to continue it, or choose another --checkpoint") }
+            state = SearchState(config: try config(a))
+        }
+        guard let kind = LossKind(rawValue: state.config.kind) else { throw UsageError("bad kind in checkpoint") }
+        let workers = try int(a, "workers", ProcessInfo.processInfo.activeProcessorCount, min: 1)
+        let judge = BuiltinJudge(kind: kind)
+        let evaluator: FitnessEvaluator
+        if let cmd = a.value("evaluator") {
+            let root = (checkpoint ?? URL(fileURLWithPath: FileManager.default.temporaryDirectory.path))
+                .appendingPathComponent("evaluations")
+            evaluator = ExternalEvaluator(template: cmd, root: root, timeout: Double(try int(a, "timeout", 600, min: 1)),
+                                          emitC: BuiltinJudge.emitC)
+        } else {
+            evaluator = judge
+        }
+        let search = try wrap { try Search(state: state, filter: judge, evaluator: evaluator, workers: workers, checkpointDir: checkpoint) }
+        if !a.has("quiet") {
+            search.progress = { stats, st in
+                Terminal.error(progressLine(stats, st) + "\n")
+            }
+        }
+        switch mode {
+        case "ask": return try AskTell.ask(search, dir: checkpoint!)
+        case "tell": return try AskTell.tell(search, results: a.positionals[1], dir: checkpoint!)
+        default:
+            try wrap { try search.run() }
+            let json = try a.choice("format", default: OutputFormat.text) == .json
+            Terminal.write(json ? SearchReport.json(search.state) : SearchReport.text(search.state))
+            return .success
+        }
+    }
+
+    static func progressLine(_ s: GenerationStats, _ st: SearchState) -> String {
+        let best = s.bestFitness.map { String(format: "%.4f", $0) } ?? "-"
+        return "gen \(s.generation + 1)/\(st.config.generations): \(s.generated) generated, \(s.duplicates) seen before, "
+            + "\(s.rejectedStage1) rejected by stage 1, \(s.rejectedStage2) by stage 2, \(s.evaluated) evaluated"
+            + (s.failed > 0 ? ", \(s.failed) failed" : "") + "; best \(best) (\(String(format: "%.1f", s.seconds)) s)"
+    }
+
+    static func config(_ a: Arguments) throws -> SearchConfig {
+        guard let k = a.value("kind") else { throw UsageError("missing --kind", hint: "binary, multiclass or box") }
+        guard let kind = LossKind(rawValue: k), kind.isSupported else { throw UsageError("unknown kind '\(k)'", hint: "binary, multiclass or box") }
+        var c = SearchConfig(kind: kind)
+        c.population = try int(a, "population", c.population, min: 1)
+        c.generations = try int(a, "generations", c.generations, min: 1)
+        c.seed = UInt64(try int(a, "seed", 1, min: 0))
+        c.topK = try int(a, "top-k", c.topK, min: 1)
+        c.parents = try int(a, "parents", c.parents, min: 1)
+        c.maxHeight = try int(a, "max-height", c.maxHeight, min: 2)
+        c.maxSize = try int(a, "max-size", c.maxSize, min: 3)
+        c.filters = !a.has("no-filters")
+        for path in a.values["from"] ?? [] {
+            let f = try loadFormula(path, params: [:])
+            guard f.kind == kind else { throw UsageError("\(path) is a \(f.kind.rawValue) loss; the search is for \(kind.rawValue)") }
+            guard let g = Genome(formula: f) else {
+                throw UsageError("\(path) uses operators outside the search space (\(f.outsideSearchSpace.map(\.name).joined(separator: ", ")))",
+                                 hint: "seeds must be written with the 21 search-space operators")
+            }
+            c.seeds.append(g.text)
+        }
+        return c
+    }
+
+    static func int(_ a: Arguments, _ name: String, _ d: Int, min: Int) throws -> Int {
+        guard let s = a.value(name) else { return d }
+        guard let v = Int(s), v >= min else { throw UsageError("--\(name) must be an integer >= \(min), got '\(s)'") }
+        return v
+    }
+
+    /// Search errors (bad checkpoint, bad configuration) are bad input: exit 2 with the message.
+    static func wrap<T>(_ f: () throws -> T) throws -> T {
+        do { return try f() } catch let e as SearchError { throw UsageError(e.description) }
+    }
+}
