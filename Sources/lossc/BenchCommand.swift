@@ -6,16 +6,20 @@ import LossDSL
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench", summary: "Benchmarks (compile: front-end time vs formula size).",
-        usage: "bench compile [--nodes 10000,100000] [--seed N]",
+        usage: "bench compile|fuzz [--nodes 10000,100000] [--iterations N] [--seed N]",
         options: [
-            OptionSpec(name: "nodes", value: "N,N,…", help: "Formula sizes (default 10000,100000)."),
-            OptionSpec(name: "seed", value: "N", help: "Random seed of the generated formulas (default 1)."),
+            OptionSpec(name: "nodes", value: "N,N,…", help: "compile: formula sizes (default 10000,100000)."),
+            OptionSpec(name: "iterations", value: "N", help: "fuzz: number of mutated inputs (default 200000)."),
+            OptionSpec(name: "seed", value: "N", help: "Random seed (default 1)."),
         ],
-        positionals: 1...1)
+        positionals: 1...1,
+        details: "Example: swift build -c release && .build/release/lossc bench compile --nodes 10000,100000")
 
     static func run(_ a: Arguments) throws -> ExitStatus {
-        guard a.positionals[0] == "compile" else {
-            throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile")
+        switch a.positionals[0] {
+        case "compile": break
+        case "fuzz": return try fuzz(a)
+        default: throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, fuzz")
         }
         let sizes = try (a.value("nodes") ?? "10000,100000").split(separator: ",").map { s -> Int in
             guard let n = Int(s), n > 0 else { throw UsageError("--nodes: '\(s)' is not a positive integer") }
@@ -51,6 +55,23 @@ enum BenchCommand {
             Terminal.write(String(format: "growth: %.1fx the nodes took %.1fx the time (linear would be %.1fx)\n",
                                   Double(b.1) / Double(a.1), b.2 / a.2, Double(b.1) / Double(a.1)))
         }
+        return .success
+    }
+}
+
+extension BenchCommand {
+    /// `lossc bench fuzz`: a long mutation-fuzzing run of the front end from the examples.
+    static func fuzz(_ a: Arguments) throws -> ExitStatus {
+        let n = Int(a.value("iterations") ?? "200000") ?? 200_000
+        let seed = UInt64(a.value("seed") ?? "1") ?? 1
+        let dir = URL(fileURLWithPath: "examples")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".loss") } ?? []
+        guard !files.isEmpty else { throw UsageError("run from the repository root (examples/*.loss is the seed corpus)") }
+        let corpus = try files.map { String(decoding: try readFile(dir.appendingPathComponent($0).path), as: UTF8.self) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let r = Fuzzer(corpus: corpus).run(iterations: n, seed: seed)
+        let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        Terminal.write("fuzz: \(r.inputs) inputs (\(r.valid) valid formulas compiled and evaluated, \(r.diagnosed) diagnosed), \(r.deapInputs) DEAP imports, seed \(seed), \(String(format: "%.1f", s)) s, no crash\n")
         return .success
     }
 }

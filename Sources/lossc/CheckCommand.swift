@@ -10,7 +10,7 @@ enum CheckCommand {
             OptionSpec(name: "protected", value: nil, help: "Use CSE-Autoloss's protected log/div/exp."),
             OptionSpec(name: "json", value: nil, help: "Print the report as JSON."),
         ],
-        details: "Exit status 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad input.")
+        details: "Exit status 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad input.\nExample: lossc check examples/focal.loss --param gamma=1.5")
 
     static func run(_ a: Arguments) throws -> ExitStatus {
         let formula = try loadFormula(a.positionals[0], params: try parseParams(a.values["param"] ?? []))

@@ -9,7 +9,8 @@ enum DumpCommand {
             OptionSpec(name: "pass", value: "NAME", help: "Only this pass (lowered, canonicalized, stabilized, box front end, differentiated, optimized)."),
             OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's default.", repeatable: true),
             OptionSpec(name: "protected", value: nil, help: "Use CSE-Autoloss's protected log/div/exp."),
-        ])
+        ],
+        details: "Example: lossc dump examples/bce.loss --pass stabilized")
 
     static func run(_ a: Arguments) throws -> ExitStatus {
         let formula = try loadFormula(a.positionals[0], params: try parseParams(a.values["param"] ?? []))

@@ -18,6 +18,7 @@ enum EvalCommand {
         box x1,y1,x2,y2 (predicted) and tx1,ty1,tx2,ty2 (target). w defaults to 1.
         Output: a header, one row per input row (loss, then d_x / d_x0.. / d_x1,d_y1,d_x2,d_y2),
         then '# mean,<value>'.
+        Example: lossc eval examples/focal.loss --data points.csv --precision f32
         """)
 
     static func run(_ a: Arguments) throws -> ExitStatus {

@@ -8,7 +8,8 @@ enum FmtCommand {
         options: [
             OptionSpec(name: "write", value: nil, help: "Rewrite FILE in place (atomically).", short: "w"),
             OptionSpec(name: "check", value: nil, help: "Exit 1 if FILE is not already formatted."),
-        ])
+        ],
+        details: "Example: lossc fmt --write examples/focal.loss")
 
     static func run(_ a: Arguments) throws -> ExitStatus {
         let path = a.positionals[0]

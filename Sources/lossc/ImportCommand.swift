@@ -11,7 +11,8 @@ enum ImportCommand {
             OptionSpec(name: "name", value: "NAME", help: "The loss's name (default: imported)."),
             OptionSpec(name: "output", value: "OUT", help: "Write to OUT (atomically) instead of stdout.", short: "o"),
         ],
-        positionals: 0...0)
+        positionals: 0...0,
+        details: "Example: lossc import --kind multiclass --deap 'Neg(Dot(Mul(Y,Add(1,Sin(Z))),Log(Softmax(X))))' -o a_cls.loss")
 
     static func run(_ a: Arguments) throws -> ExitStatus {
         guard let deap = a.value("deap") else { throw UsageError("missing --deap STRING") }

@@ -4,7 +4,7 @@ import LossDSL
 enum OpsCommand {
     static let spec = CommandSpec(
         name: "ops", summary: "List the operators of the language.",
-        usage: "ops", options: [], positionals: 0...0)
+        usage: "ops", options: [], positionals: 0...0, details: "Example: lossc ops")
 
     static func run(_ a: Arguments) throws -> ExitStatus {
         for family in [OpFamily.searchSpace, .extra, .helper] {

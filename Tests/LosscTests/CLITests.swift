@@ -46,9 +46,11 @@ struct CLITests {
         #expect(try CLI.run(["--version"]).out.hasPrefix("lossc "))
         let top = try CLI.run(["--help"])
         #expect(top.status == 0 && top.out.contains("SUBCOMMANDS"))
-        for sub in ["check", "eval", "fmt", "dump", "import", "ops", "bench"] {
+        for sub in ["check", "eval", "fmt", "dump", "graph", "plot", "import", "ops", "search", "bench"] {
             let r = try CLI.run([sub, "--help"])
             #expect(r.status == 0 && r.out.contains("USAGE: lossc \(sub)"), "\(sub) --help")
+            #expect(r.out.contains("Example: "), "\(sub) --help has an example")
+            #expect(top.out.contains("  \(sub) "), "lossc --help lists \(sub)")
         }
     }
 
