@@ -80,9 +80,10 @@ public struct DiagnosticError: Error, Sendable {
     }
 }
 
-/// Suggests the known name closest to `name` (Levenshtein distance at most a third of its length).
+/// Suggests the known name closest to `name` (names longer than 64 characters get no suggestion) (Levenshtein distance at most a third of its length).
 public func nearestNames(to name: String, in candidates: [String], limit: Int = 3) -> [String] {
-    let n = Array(name.lowercased().unicodeScalars.prefix(64))
+    guard name.unicodeScalars.count <= 64 else { return [] }
+    let n = Array(name.lowercased().unicodeScalars)
     var scored: [(Int, String)] = []
     for c in candidates {
         let d = editDistance(n, Array(c.lowercased().unicodeScalars))

@@ -71,7 +71,7 @@ struct Lowering {
         }
         let failed = l.diagnostics.contains { $0.severity == .error }
         for name in l.letOrder where !failed && l.lets[name]?.used == false {
-            l.diagnostics.append(Diagnostic("unused-let", .warning, at: l.lets[name]!.span, "'\(name)' is never used"))
+            l.diagnostics.append(Diagnostic("unused-let", .warning, at: l.lets[name]!.span, "'\(truncate(name))' is never used"))
         }
         for (i, p) in l.params.enumerated() where !failed && !l.paramUsed[i] {
             l.diagnostics.append(Diagnostic("unused-param", .warning, at: p.span, "param '\(p.name)' is never used"))
@@ -85,7 +85,7 @@ struct Lowering {
 
     mutating func checkNewName(_ name: String, _ span: SourceSpan) -> Bool {
         var clash: String?
-        if let prev = lets[name] { clash = "'\(name)' is already defined at line \(file.location(of: prev.span.start).line)" }
+        if let prev = lets[name] { clash = "'\(truncate(name))' is already defined at line \(file.location(of: prev.span.start).line)" }
         else if let p = params.first(where: { $0.name == name }) { clash = "'\(name)' is already a param (line \(file.location(of: p.span.start).line))" }
         else if kind.inputIndex(name) != nil { clash = "'\(name)' is an input of a \(kind.rawValue) loss" }
         else if Op.byName[name] != nil || Lowering.sugar[name] != nil { clash = "'\(name)' is the name of an operator" }
@@ -162,7 +162,7 @@ struct Lowering {
             hint = "the inputs of a \(kind.rawValue) loss are \(kind.inputs.map(\.name).joined(separator: ", "))"
         }
         if Op.byName[name] != nil { hint = "'\(name)' is an operator; call it: \(name)(...)" }
-        diagnostics.append(Diagnostic("unknown-name", at: span, "unknown name '\(name)'", hint: hint,
+        diagnostics.append(Diagnostic("unknown-name", at: span, "unknown name '\(truncate(name))'", hint: hint,
                                       fixIt: nearestNames(to: name, in: known).first))
         return nil
     }
@@ -184,7 +184,7 @@ struct Lowering {
             } else {
                 hint = "see the operator list in README (lossc --help shows it too)"
             }
-            diagnostics.append(Diagnostic("unknown-function", at: nameSpan, "unknown function '\(name)'", hint: hint,
+            diagnostics.append(Diagnostic("unknown-function", at: nameSpan, "unknown function '\(truncate(name))'", hint: hint,
                                           fixIt: Op.byDEAPName[name]?.name))
             return nil
         }

@@ -60,13 +60,16 @@ struct DataLayout {
         kind == .multiclass ? (0..<classes).map { "d_x\($0)" } : names
     }
 
-    func inputs<T: LossReal>(_ row: [Substring], reader: CSVReader) throws -> [InputValue<T>] {
+    func inputs<T: LossReal>(_ row: [Substring], reader: CSVReader, allowNonFinite: Bool = false) throws -> [InputValue<T>] {
         guard row.count == width else {
             throw reader.error(column: 1, "expected \(width) values, found \(row.count)")
         }
         func num(_ c: Int) throws -> T {
             let s = row[c].trimmingCharacters(in: .whitespaces)
             guard let d = Double(s) else { throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a number") }
+            if !d.isFinite, !allowNonFinite {
+                throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a finite number", hint: "pass --allow-nonfinite to evaluate it anyway")
+            }
             return T(d)
         }
         var out = [InputValue<T>](repeating: .scalar(0), count: kind.inputs.count)

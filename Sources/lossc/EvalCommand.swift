@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LossDSL
 
 /// `lossc eval FILE --data DATA.csv`: per-row loss and gradient with the reference evaluator.
@@ -11,6 +14,7 @@ enum EvalCommand {
             OptionSpec(name: "precision", value: "f32|f64", help: "Evaluate in float or double (default f64)."),
             OptionSpec(name: "format", value: "csv|json", help: "Output format (default csv)."),
             OptionSpec(name: "protected", value: nil, help: "Use CSE-Autoloss's protected log/div/exp."),
+            OptionSpec(name: "allow-nonfinite", value: nil, help: "Accept nan/inf input cells (an error otherwise)."),
             OptionSpec(name: "output", value: "OUT", help: "Write to OUT (atomically) instead of stdout.", short: "o"),
         ],
         details: """
@@ -29,16 +33,21 @@ enum EvalCommand {
         let format: OutputFormat = try a.choice("format", default: .csv)
         guard format != .text else { throw UsageError("--format is csv or json") }
         var sink = OutputSink(path: a.value("output"))
-        switch precision {
-        case .f64: try evaluate(loss, data: data, format: format, as: Double.self, into: &sink)
-        case .f32: try evaluate(loss, data: data, format: format, as: Float.self, into: &sink)
+        do {
+            switch precision {
+            case .f64: try evaluate(loss, data: data, format: format, allowNonFinite: a.has("allow-nonfinite"), as: Double.self, into: &sink)
+            case .f32: try evaluate(loss, data: data, format: format, allowNonFinite: a.has("allow-nonfinite"), as: Float.self, into: &sink)
+            }
+        } catch {
+            sink.abandon()
+            throw error
         }
         try sink.finish()
         return .success
     }
 
     static func evaluate<T: LossReal & CustomStringConvertible>(_ loss: CompiledLoss, data: String, format: OutputFormat,
-                                                                as: T.Type, into out: inout OutputSink) throws {
+                                                                allowNonFinite: Bool, as: T.Type, into out: inout OutputSink) throws {
         let reader = try CSVReader(path: data)
         guard let header = reader.nextRow() else { throw UsageError("'\(data)' is empty: expected a header row") }
         let layout = try DataLayout(kind: loss.kind, header: header.map { String($0).trimmingCharacters(in: .whitespaces) }, reader: reader)
@@ -48,7 +57,7 @@ enum EvalCommand {
         else { out.write("{\"columns\": " + JSON.array(columns.map(JSON.string)) + ", \"rows\": [") }
         var sum = 0.0, count = 0
         while let row = reader.nextRow() {
-            let inputs: [InputValue<T>] = try layout.inputs(row, reader: reader)
+            let inputs: [InputValue<T>] = try layout.inputs(row, reader: reader, allowNonFinite: allowNonFinite)
             let (l, g) = CompiledLoss.unpack(ev.evaluate(inputs), inputs: inputs)
             sum += Double(l); count += 1
             let values = ([l] + g).map { v -> String in
@@ -66,11 +75,41 @@ enum EvalCommand {
     }
 }
 
-/// Where command output goes: stdout (streamed) or a file written atomically at the end.
+/// Where command output goes: stdout (streamed), or a file streamed to a temporary name in
+/// the same directory and renamed into place only when everything succeeded, so memory stays
+/// bounded and an error never leaves half a file.
 struct OutputSink {
     let path: String?
-    var buffer = ""
+    private var temp: String?
+    private var handle: UnsafeMutablePointer<FILE>?
+
     init(path: String?) { self.path = path }
-    mutating func write(_ s: String) { if path == nil { Terminal.write(s) } else { buffer += s } }
-    func finish() throws { if let path { try writeFileAtomically(path, buffer) } }
+
+    mutating func write(_ s: String) {
+        guard let path else { Terminal.write(s); return }
+        if handle == nil {
+            let t = path + ".tmp-\(getpid())"
+            temp = t
+            handle = fopen(t, "w")
+        }
+        if let h = handle { fputs(s, h) }
+    }
+
+    mutating func finish() throws {
+        guard let path else { return }
+        if handle == nil { write("") }
+        guard let h = handle, let t = temp else { throw UsageError("cannot write '\(path)'") }
+        let failed = ferror(h) != 0
+        fclose(h); handle = nil
+        if failed || rename(t, path) != 0 {
+            unlink(t)
+            throw UsageError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes the temporary file of an output that will not be finished.
+    mutating func abandon() {
+        if let h = handle { fclose(h); handle = nil }
+        if let t = temp { unlink(t) }
+    }
 }
