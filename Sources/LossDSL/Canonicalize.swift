@@ -28,7 +28,10 @@ public enum Canonicalize {
 
 extension Graph {
     /// Adds `op(args)` in canonical form (see `Canonicalize.rules`).
-    public mutating func canonical(_ op: Op, _ args: [NodeID]) -> NodeID {
+    public mutating func canonical(_ op: Op, _ args: [NodeID]) -> NodeID { canonical(op, NodeArgs(args)) }
+
+    /// Adds `op(args)` in canonical form (see `Canonicalize.rules`).
+    public mutating func canonical(_ op: Op, _ args: NodeArgs) -> NodeID {
         var args = args
         let c = args.map { constantValue($0) }
         // fold

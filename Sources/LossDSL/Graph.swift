@@ -12,7 +12,7 @@ public enum Shape: String, Sendable, Hashable {
 /// One node of the expression DAG.
 public struct Node: Hashable, Sendable {
     public let op: Op
-    public let args: [NodeID]
+    public let args: NodeArgs
     /// The value of a `constant`; unused otherwise (stored as bits so -0 and NaN hash exactly).
     public let bits: UInt64
     /// The input or param index for leaves; unused otherwise.
@@ -20,8 +20,12 @@ public struct Node: Hashable, Sendable {
 
     public var constant: Double { Double(bitPattern: bits) }
 
-    init(op: Op, args: [NodeID] = [], value: Double = 0, index: Int32 = 0) {
+    init(op: Op, args: NodeArgs = [], value: Double = 0, index: Int32 = 0) {
         self.op = op; self.args = args; self.bits = value.bitPattern; self.index = index
+    }
+
+    init(op: Op, args: [NodeID], value: Double = 0, index: Int32 = 0) {
+        self.init(op: op, args: NodeArgs(args), value: value, index: index)
     }
 }
 
@@ -69,8 +73,9 @@ public struct Graph: Sendable {
         add(Node(op: .input, index: Int32(index)), shape: shape)
     }
     public mutating func param(_ index: Int) -> NodeID { add(Node(op: .param, index: Int32(index)), shape: .scalar) }
-    public mutating func apply(_ op: Op, _ args: NodeID...) -> NodeID { add(Node(op: op, args: args)) }
-    public mutating func apply(_ op: Op, _ args: [NodeID]) -> NodeID { add(Node(op: op, args: args)) }
+    public mutating func apply(_ op: Op, _ args: NodeID...) -> NodeID { add(Node(op: op, args: NodeArgs(args))) }
+    public mutating func apply(_ op: Op, _ args: [NodeID]) -> NodeID { add(Node(op: op, args: NodeArgs(args))) }
+    public mutating func apply(_ op: Op, _ args: NodeArgs) -> NodeID { add(Node(op: op, args: args)) }
 
     /// The constant value of a node, if it is a constant.
     public func constantValue(_ id: NodeID) -> Double? {

@@ -4,7 +4,7 @@
 /// Forward mode (`Tangent`) and the class-axis reverse sweep (`ReverseSweep`) both read this
 /// table; neither restates a derivative. `nil` means the partial is identically zero.
 extension Op {
-    public func partials(_ args: [NodeID], result o: NodeID, in g: inout Graph) -> [NodeID?] {
+    public func partials(_ args: NodeArgs, result o: NodeID, in g: inout Graph) -> [NodeID?] {
         let a = args.first ?? o
         func k(_ v: Double) -> NodeID { g.constant(v) }
         switch self {
