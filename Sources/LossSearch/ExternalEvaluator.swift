@@ -19,7 +19,7 @@ public struct ExternalEvaluator: FitnessEvaluator {
         self.template = template; self.root = root; self.timeout = timeout; self.emitC = emitC
     }
 
-    public func fitness(_ c: Candidate, generation: Int, index: Int) -> Verdict {
+    public func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult {
         let dir = root.appendingPathComponent("gen-\(generation)").appendingPathComponent("cand-\(index)")
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -41,7 +41,7 @@ public struct ExternalEvaluator: FitnessEvaluator {
         }
     }
 
-    func run(_ command: String, in dir: URL) -> Verdict {
+    func run(_ command: String, in dir: URL) -> StageResult {
         let p = Process()
         // Foundation starts the child in a process group of its own, so on a timeout the whole
         // group (the shell and whatever it started) can be killed at once.

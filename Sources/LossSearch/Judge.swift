@@ -1,15 +1,15 @@
 import LossDSL
 
 /// The outcome of one stage for one candidate.
-public struct Verdict: Codable, Sendable, Equatable {
+public struct StageResult: Codable, Sendable, Equatable {
     public var passed: Bool
     /// A score when the stage produces one (stage 2's metric, the proxy fitness).
     public var score: Double?
     /// Why it failed (or a note).
     public var reason: String?
 
-    public static func pass(_ score: Double? = nil) -> Verdict { Verdict(passed: true, score: score, reason: nil) }
-    public static func fail(_ reason: String) -> Verdict { Verdict(passed: false, score: nil, reason: reason) }
+    public static func pass(_ score: Double? = nil) -> StageResult { StageResult(passed: true, score: score, reason: nil) }
+    public static func fail(_ reason: String) -> StageResult { StageResult(passed: false, score: nil, reason: reason) }
 }
 
 /// A candidate as the stages see it.
@@ -38,20 +38,20 @@ public struct Candidate: Sendable {
 /// The two convergence-simulation filters, cheapest first.
 public protocol CandidateFilter: Sendable {
     /// Convergence property verification (no training).
-    func stage1(_ c: Candidate) -> Verdict
+    func stage1(_ c: Candidate) -> StageResult
     /// Model optimization simulation (a tiny training run).
-    func stage2(_ c: Candidate) -> Verdict
+    func stage2(_ c: Candidate) -> StageResult
 }
 
 /// The fitness of a candidate that passed the filters (higher is better).
 public protocol FitnessEvaluator: Sendable {
     /// `index` numbers the candidate within its generation (for file names); `generation` too.
-    func fitness(_ c: Candidate, generation: Int, index: Int) -> Verdict
+    func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult
 }
 
 /// No filtering: every candidate passes both stages (the "vanilla EA" of the comparison).
 public struct NoFilter: CandidateFilter {
     public init() {}
-    public func stage1(_ c: Candidate) -> Verdict { .pass() }
-    public func stage2(_ c: Candidate) -> Verdict { .pass(0) }
+    public func stage1(_ c: Candidate) -> StageResult { .pass() }
+    public func stage2(_ c: Candidate) -> StageResult { .pass(0) }
 }

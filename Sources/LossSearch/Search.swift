@@ -100,7 +100,7 @@ public final class Search: @unchecked Sendable {
 
     /// The second half: record the fitness of the chosen candidates (in `pending.chosen`
     /// order), update the parents, checkpoint.
-    public func complete(_ pending: PendingGeneration, fitness: [Verdict]) throws {
+    public func complete(_ pending: PendingGeneration, fitness: [StageResult]) throws {
         var stats = pending.stats
         var records = pending.records
         for (key, f) in zip(pending.chosen, fitness) {

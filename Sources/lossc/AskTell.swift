@@ -52,7 +52,7 @@ enum AskTell {
             throw UsageError("no batch is waiting for results", hint: "run 'lossc search ask --checkpoint \(dir.path)' first")
         }
         let text = String(decoding: try readFile(results), as: UTF8.self)
-        var byID: [String: Verdict] = [:]
+        var byID: [String: StageResult] = [:]
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { continue }

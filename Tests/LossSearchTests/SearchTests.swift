@@ -6,7 +6,7 @@ import Testing
 /// A deterministic stand-in for the proxy task: fitness from the loss's values at fixed
 /// points (prefers losses that fall steeply for positives and rise for negatives).
 struct ToyFitness: FitnessEvaluator {
-    func fitness(_ c: Candidate, generation: Int, index: Int) -> Verdict {
+    func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult {
         let l = c.compiled
         var score = 0.0
         for x in stride(from: -4.0, through: 4.0, by: 1) {
@@ -21,10 +21,10 @@ struct ToyFitness: FitnessEvaluator {
 
 /// Rejects formulas whose positive loss is not finite at 0 (a cheap stand-in for stage 1).
 struct ToyFilter: CandidateFilter {
-    func stage1(_ c: Candidate) -> Verdict {
+    func stage1(_ c: Candidate) -> StageResult {
         c.compiled.evaluate([.scalar(0.0), .scalar(1), .scalar(1)], as: Double.self).loss.isFinite ? .pass() : .fail("not finite at 0")
     }
-    func stage2(_ c: Candidate) -> Verdict { .pass(Double(c.genome.size)) }
+    func stage2(_ c: Candidate) -> StageResult { .pass(Double(c.genome.size)) }
 }
 
 struct GenomeTests {
@@ -122,7 +122,7 @@ struct SearchTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-ext-\(getpid())")
         defer { try? FileManager.default.removeItem(at: root) }
         let cand = Candidate(Genome(text: "softplus(neg(x))", kind: .binary)!)!
-        func judge(_ cmd: String, timeout: Double = 5) -> Verdict {
+        func judge(_ cmd: String, timeout: Double = 5) -> StageResult {
             ExternalEvaluator(template: cmd, root: root, timeout: timeout).fitness(cand, generation: 0, index: Int.random(in: 0..<1_000_000))
         }
         #expect(judge("grep -c loss {loss} >/dev/null && echo 'AP: 0.42'") == .pass(0.42))
