@@ -9,6 +9,15 @@ struct OptionSpec {
     var short: String? = nil
 }
 
+extension OptionSpec {
+    /// `--param NAME=VALUE`, shared by every command that compiles a loss.
+    static let param = OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's default.", repeatable: true)
+    /// `--protected`, CSE-Autoloss's guarded log/div/exp.
+    static let protected = OptionSpec(name: "protected", value: nil, help: "Use CSE-Autoloss's protected log/div/exp.")
+    /// `-o, --output OUT`, written atomically.
+    static let output = OptionSpec(name: "output", value: "OUT", help: "Write to OUT (atomically) instead of stdout.", short: "o")
+}
+
 /// What a subcommand accepts, for parsing and `--help`.
 struct CommandSpec {
     let name: String

@@ -6,8 +6,8 @@ enum CheckCommand {
         name: "check", summary: "Check that a loss file is a sane loss, and say why not.",
         usage: "check FILE [--param NAME=VALUE]... [--protected] [--json]",
         options: [
-            OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's default.", repeatable: true),
-            OptionSpec(name: "protected", value: nil, help: "Use CSE-Autoloss's protected log/div/exp."),
+            .param,
+            .protected,
             OptionSpec(name: "json", value: nil, help: "Print the report as JSON."),
         ],
         details: "Exit status 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad input.\nExample: lossc check examples/focal.loss --param gamma=1.5")

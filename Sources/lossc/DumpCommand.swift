@@ -7,8 +7,8 @@ enum DumpCommand {
         usage: "dump FILE [--pass NAME] [--param NAME=VALUE]... [--protected]",
         options: [
             OptionSpec(name: "pass", value: "NAME", help: "Only this pass (lowered, canonicalized, stabilized, box front end, differentiated, optimized)."),
-            OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's default.", repeatable: true),
-            OptionSpec(name: "protected", value: nil, help: "Use CSE-Autoloss's protected log/div/exp."),
+            .param,
+            .protected,
         ],
         details: "Example: lossc dump examples/bce.loss --pass stabilized")
 

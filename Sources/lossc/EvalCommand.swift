@@ -10,12 +10,12 @@ enum EvalCommand {
         usage: "eval FILE --data DATA.csv [--param NAME=VALUE]... [--precision f32|f64] [--format csv|json] [-o OUT]",
         options: [
             OptionSpec(name: "data", value: "DATA.csv", help: "Input rows (a header naming the inputs); '-' reads stdin."),
-            OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's default.", repeatable: true),
+            .param,
             OptionSpec(name: "precision", value: "f32|f64", help: "Evaluate in float or double (default f64)."),
             OptionSpec(name: "format", value: "csv|json", help: "Output format (default csv)."),
-            OptionSpec(name: "protected", value: nil, help: "Use CSE-Autoloss's protected log/div/exp."),
+            .protected,
             OptionSpec(name: "allow-nonfinite", value: nil, help: "Accept nan/inf input cells (an error otherwise)."),
-            OptionSpec(name: "output", value: "OUT", help: "Write to OUT (atomically) instead of stdout.", short: "o"),
+            .output,
         ],
         details: """
         Columns: binary x,y[,w]; multiclass x0..x<C-1>, then y (class index) or y0..y<C-1>, [w];

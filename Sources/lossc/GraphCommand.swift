@@ -8,8 +8,8 @@ enum GraphCommand {
         options: [
             OptionSpec(name: "pass", value: "NAME", help: "The pass to show (default: stabilized; with --grad: optimized)."),
             OptionSpec(name: "grad", value: nil, help: "Include the gradient (the tangent graph)."),
-            OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's default.", repeatable: true),
-            OptionSpec(name: "output", value: "OUT", help: "Write to OUT (atomically) instead of stdout.", short: "o"),
+            .param,
+            .output,
         ],
         details: """
         Shared nodes (used more than once) are filled; roots have a double border.

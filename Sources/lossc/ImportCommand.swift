@@ -9,7 +9,7 @@ enum ImportCommand {
             OptionSpec(name: "deap", value: "STRING", help: "The prefix string, e.g. 'Neg(Dot(Y,Log(Softmax(X))))'."),
             OptionSpec(name: "kind", value: "KIND", help: "binary (X,Q,PY,NY), multiclass (X,Y,Z) or box (U,I,E)."),
             OptionSpec(name: "name", value: "NAME", help: "The loss's name (default: imported)."),
-            OptionSpec(name: "output", value: "OUT", help: "Write to OUT (atomically) instead of stdout.", short: "o"),
+            .output,
         ],
         positionals: 0...0,
         details: "Example: lossc import --kind multiclass --deap 'Neg(Dot(Mul(Y,Add(1,Sin(Z))),Log(Softmax(X))))' -o a_cls.loss")
