@@ -16,7 +16,6 @@ public enum BinaryProperties {
 
     public static func check(_ loss: CompiledLoss, budget: Stage1Budget) -> [PropertyResult] {
         let probe = BinaryProbe(loss)
-        var results: [PropertyResult] = []
         // Sampling first, on a coarse grid and then a fine one, for every property.
         let coarse: [Double] = [-15, -5, -1, 0, 1, 5, 15]
         let n = Swift.max(7, Int(60 * budget.sampleScale) + 1)
@@ -26,24 +25,10 @@ public enum BinaryProperties {
             for (id, c) in probe.sample(grid) where refuted[id] == nil { refuted[id] = c }
             if budget.stopAtFirstRefutation, !refuted.isEmpty { break }
         }
-        for spec in specs {
-            if let c = refuted[spec.id] {
-                results.append(PropertyResult(id: spec.id, title: spec.title, region: spec.region, verdict: .refuted(c)))
-                if budget.stopAtFirstRefutation { return results }
-                continue
-            }
-            let verdict = budget.proofBoxes > 0 ? spec.prove(probe, budget.proofBoxes)
-                : .undecided(open: "not proved (sampling only): no counterexample among the samples")
-            results.append(PropertyResult(id: spec.id, title: spec.title, region: spec.region, verdict: verdict))
-            if budget.stopAtFirstRefutation, verdict.isRefuted { return results }
-        }
-        return results
+        return ConvergenceCheck.conclude(specs, probe, refuted: refuted, budget: budget, sampledOnly: "")
     }
 
-    struct Spec: Sendable {
-        let id: String, title: String, region: String
-        let prove: @Sendable (BinaryProbe, Int) -> Verdict
-    }
+    typealias Spec = PropertySpec<BinaryProbe>
 
     static let specs: [Spec] = [
         Spec(id: "binary.finite", title: "value and gradient are finite",
@@ -177,7 +162,7 @@ struct BinaryProbe: Sendable {
             default: return verdict(r, vars, what: "")
             }
         }
-        return .proved(evidence: "proved: |dL/dx| ≥ 1e-3 by interval bounds on \(boxes) boxes")
+        return .proved(evidence: "proved: |dL/dx| ≥ 1e-3 by interval bounds on \(boxCount(boxes))")
     }
 
     func proveFinite(_ budget: Int) -> Verdict {
@@ -203,15 +188,15 @@ struct BinaryProbe: Sendable {
                 return v
             }
         }
-        return .proved(evidence: "proved: every node bounded and in its domain on \(boxes) boxes")
+        return .proved(evidence: "proved: every node bounded and in its domain on \(boxCount(boxes))")
     }
 
     func verdict(_ r: SubdivisionResult<Counterexample>, _ vars: [ProofVariable], what: String) -> Verdict {
         switch r {
-        case .proved(let n): return .proved(evidence: "proved: \(what.isEmpty ? "" : what + " ")by interval bounds on \(n) boxes")
+        case .proved(let n): return .proved(evidence: "proved: \(what.isEmpty ? "" : what + " ")by interval bounds on \(boxCount(n))")
         case .refuted(let c): return .refuted(c)
         case .undecided(let open, let n):
-            return .undecided(open: "open after \(n) boxes: \(Subdivision.describe(open, vars))")
+            return .undecided(open: "open after \(boxCount(n)): \(Subdivision.describe(open, vars))")
         }
     }
 }

@@ -33,11 +33,11 @@ extension BoxProbe {
                 case .proved(let n): boxes += n
                 case .refuted(let c): return .refuted(c)
                 case .undecided(let open, let n):
-                    return .undecided(open: "open after \(n) boxes on the \(f.label): \(Subdivision.describe(open, vars))")
+                    return .undecided(open: "open after \(boxCount(n)) on the \(f.label): \(Subdivision.describe(open, vars))")
                 }
             }
         }
-        return .proved(evidence: "proved: dL/dt has the right sign by interval bounds on \(boxes) boxes (\(count) families)")
+        return .proved(evidence: "proved: dL/dt has the right sign by interval bounds on \(boxCount(boxes)) (\(count) families)")
     }
 
     /// Proves the value and its partial derivatives in i, u, e (and any coordinate the formula
@@ -72,9 +72,9 @@ extension BoxProbe {
             return program.bounds(inputs).clean ? .holds : .open
         }, probe: { (_: [Double]) -> Counterexample? in nil })
         switch r {
-        case .proved(let n): return .proved(evidence: "proved: value and partial derivatives bounded and in their domains on \(n) boxes")
+        case .proved(let n): return .proved(evidence: "proved: value and partial derivatives bounded and in their domains on \(boxCount(n))")
         case .refuted(let c): return .refuted(c)
-        case .undecided(let open, let n): return .undecided(open: "open after \(n) boxes: \(Subdivision.describe(open, vars))")
+        case .undecided(let open, let n): return .undecided(open: "open after \(boxCount(n)): \(Subdivision.describe(open, vars))")
         }
     }
 }

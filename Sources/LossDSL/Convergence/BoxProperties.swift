@@ -13,56 +13,43 @@ public enum BoxProperties {
         let pairs = Swift.max(16, Int(Double(randomPairs) * budget.sampleScale))
         var refuted: [String: Counterexample] = [:]
         func note(_ id: String, _ c: Counterexample?) { if refuted[id] == nil, let c { refuted[id] = c } }
-        // A cheap screen first (coarse families on two targets), then everything.
-        let screen = [(16.0, 48.0), (100.0, 100.0)]
-        for spec in specs where !spec.families.isEmpty {
-            for (w, h) in screen { for k in spec.families { note(spec.id, probe.sampleFamily(BoxFamily(k, width: w, height: h), points: 5)) } }
-        }
+        // A cheap screen first (coarse families on two targets, one batch), then everything.
         let fast = budget.stopAtFirstRefutation
+        func families(_ sizes: [(Double, Double)]) -> [(String, BoxFamily)] {
+            specs.flatMap { spec in sizes.flatMap { (w, h) in spec.families.map { (spec.id, BoxFamily($0, width: w, height: h)) } } }
+        }
+        for (id, c) in probe.sampleFamilies(families([(16, 48), (100, 100)]), points: 5) { note(id, c) }
         if !(fast && !refuted.isEmpty) {
             note("box.finite", probe.sampleFinite(pairs: pairs / 4))
-            for spec in specs where !spec.families.isEmpty && refuted[spec.id] == nil {
-                for (w, h) in targetSizes { for k in spec.families {
-                    note(spec.id, probe.sampleFamily(BoxFamily(k, width: w, height: h), points: Swift.max(5, Int(24 * budget.sampleScale))))
-                } }
-            }
+            let fine = Swift.max(5, Int(24 * budget.sampleScale))
+            for (id, c) in probe.sampleFamilies(families(targetSizes).filter { refuted[$0.0] == nil }, points: fine) { note(id, c) }
         }
         if !(fast && !refuted.isEmpty) { note("box.gradient-step", probe.sampleGradientStep(pairs: pairs)) }
         if !(fast && !refuted.isEmpty) { note("box.minimum", probe.sampleMinimum(pairs: pairs)) }
 
-        var results: [PropertyResult] = []
-        for spec in specs {
-            let verdict: Verdict
-            if let c = refuted[spec.id] { verdict = .refuted(c) } else if let prove = spec.prove {
-                verdict = budget.proofBoxes > 0 ? prove(probe, budget.proofBoxes)
-                    : .undecided(open: "not proved (sampling only): no counterexample among the samples")
-            } else {
-                verdict = .undecided(open: "no counterexample among \(pairs) random pairs (sampling cannot prove)")
-            }
-            results.append(PropertyResult(id: spec.id, title: spec.title, region: spec.region, verdict: verdict))
-            if fast, verdict.isRefuted { return results }
-        }
-        return results
+        return ConvergenceCheck.conclude(specs.map(\.property), probe, refuted: refuted, budget: budget,
+                                         sampledOnly: "no counterexample among \(pairs) random pairs (sampling cannot prove)")
     }
 
     struct Spec: Sendable {
         let id: String, title: String, region: String
         let families: [BoxFamily.Kind]
         let prove: (@Sendable (BoxProbe, Int) -> Verdict)?
+        var property: PropertySpec<BoxProbe> { PropertySpec(id: id, title: title, region: region, prove: prove) }
     }
 
-    static let targets = "targets 1×1, 4×4, 16×48, 100×100, 1000×600"
+    static let targets = "W×H ∈ {1×1, 4×4, 16×48, 100×100, 1000×600}"
 
     static let specs: [Spec] = [
         Spec(id: "box.finite", title: "value and gradient are finite",
-             region: "u ∈ [1e-7, 1e9], i = r·u with r ∈ [0, 1], e = u + s with s ∈ [0, 1e9]; coordinates ∈ [-1e4, 1e4]",
+             region: "u ∈ [1e-7, 1e9], i = r·u, r ∈ [0, 1], e = u + s, s ∈ [0, 1e9]; coordinates ∈ [-1e4, 1e4]",
              families: []) { p, b in p.proveFinite(b) },
         Spec(id: "box.approach", title: "the loss falls as the predicted box slides onto the target",
-             region: "\(targets); shifted right by t ∈ [1e-6·W, W], or diagonally by t ∈ [1e-6·m, 0.999·m], m = min(W, H)", families: [.shift, .diagonal]) { p, b in
+             region: "\(targets); shifted by t ∈ [1e-6, 1]·W right or [1e-6, 0.999]·min(W, H) diagonally", families: [.shift, .diagonal]) { p, b in
             p.proveFamilies([.shift, .diagonal], b)
         },
         Spec(id: "box.grow", title: "the loss falls as a shrunken box grows to the target",
-             region: "\(targets); scaled about the centre by s ∈ [0.1, 1 - 1e-6]", families: [.grow]) { p, b in p.proveFamilies([.grow], b) },
+             region: "\(targets); scaled by s ∈ [0.1, 1 - 1e-6] about the centre", families: [.grow]) { p, b in p.proveFamilies([.grow], b) },
         Spec(id: "box.shrink", title: "the loss falls as an oversized box shrinks to the target",
              region: "\(targets); scaled by s ∈ [1 + 1e-6, 3]", families: [.shrink]) { p, b in p.proveFamilies([.shrink], b) },
         Spec(id: "box.apart", title: "moving a disjoint box away never lowers the loss",
@@ -75,15 +62,26 @@ public enum BoxProperties {
 }
 
 extension BoxProbe {
-    /// Refutes a family's direction from loss values on a grid of its parameter.
-    func sampleFamily(_ f: BoxFamily, points: Int) -> Counterexample? {
-        let r = f.range
-        let ts = (0..<points).map { r.lowerBound + (r.upperBound - r.lowerBound) * Double($0) / Double(points - 1) }
-        let v = evaluate(ts.map { (f.box($0), f.target) })
-        for k in 1..<ts.count {
-            if let c = familyViolation(f, ts[k - 1], v[k - 1].l, ts[k], v[k].l) { return c }
+    /// Refutes families' directions from loss values on a grid of each one's parameter (all
+    /// in one batch); returns the first counterexample per property id.
+    func sampleFamilies(_ list: [(String, BoxFamily)], points: Int) -> [String: Counterexample] {
+        var pairs: [(p: [Double], t: [Double])] = [], grids: [[Double]] = []
+        for (_, f) in list {
+            let r = f.range
+            let ts = (0..<points).map { r.lowerBound + (r.upperBound - r.lowerBound) * Double($0) / Double(points - 1) }
+            grids.append(ts)
+            pairs += ts.map { (f.box($0), f.target) }
         }
-        return nil
+        guard !pairs.isEmpty else { return [:] }
+        let v = evaluate(pairs)
+        var found: [String: Counterexample] = [:]
+        for (n, (id, f)) in list.enumerated() where found[id] == nil {
+            let ts = grids[n], base = n * points
+            for k in 1..<ts.count {
+                if let c = familyViolation(f, ts[k - 1], v[base + k - 1].l, ts[k], v[base + k].l) { found[id] = c; break }
+            }
+        }
+        return found
     }
 
     /// A counterexample if L(a) -> L(b) (a < b) goes the wrong way along the family.

@@ -10,6 +10,9 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     public let roots: [NodeID]
     let params: [T]
     let order: [Int]
+    // The live nodes' operators and arguments as flat arrays (no Node copies while evaluating).
+    let ops: [Op]
+    let arg0: [Int], arg1: [Int], arg2: [Int], arity: [Int]
 
     public init(graph: Graph, roots: [NodeID], params: [Double]) {
         self.graph = graph
@@ -17,6 +20,11 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
         self.params = params.map { T($0) }
         let live = graph.reachable(from: roots)
         order = (0..<graph.count).filter { live[$0] }
+        ops = graph.nodes.map(\.op)
+        arity = graph.nodes.map(\.args.count)
+        arg0 = graph.nodes.map { $0.args.count > 0 ? Int($0.args[0]) : 0 }
+        arg1 = graph.nodes.map { $0.args.count > 1 ? Int($0.args[1]) : 0 }
+        arg2 = graph.nodes.map { $0.args.count > 2 ? Int($0.args[2]) : 0 }
     }
 
     /// One evaluated column: `values` holds one entry per sample, or `rows * classes` entries
@@ -24,7 +32,7 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     public struct Column: Sendable {
         public var values: [T]
         public var layout: Layout
-        public enum Layout: Sendable { case uniform, scalar, classVector }
+        public enum Layout: Int, Sendable { case uniform, scalar, classVector }
 
         /// The value of sample `row`, class `k` (broadcasting uniform and scalar columns).
         @inline(__always) public func at(_ row: Int, _ k: Int, classes: Int) -> T {
@@ -40,49 +48,55 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     /// a scalar input, `rows * classes` (sample-major) for a class vector, or a single value
     /// shared by every sample; inputs the graph does not use may be empty.
     public func evaluate(_ inputs: [[T]], rows: Int, classes: Int = 1) -> [Column] {
-        var cols = [Column?](repeating: nil, count: graph.count)
+        var values = [[T]](repeating: [], count: graph.count)
+        var layouts = [Column.Layout](repeating: .uniform, count: graph.count)
         for i in order {
-            let n = graph.nodes[i]
-            switch n.op {
-            case .constant: cols[i] = Column(values: [T(n.constant)], layout: .uniform)
-            case .param: cols[i] = Column(values: [params[Int(n.index)]], layout: .uniform)
+            switch ops[i] {
+            case .constant: values[i] = [T(graph.nodes[i].constant)]
+            case .param: values[i] = [params[Int(graph.nodes[i].index)]]
             case .input:
-                let v = inputs[Int(n.index)]
-                let layout: Column.Layout = v.count == 1 && rows != 1 ? .uniform
-                    : (graph.shapes[i] == .classVector ? .classVector : .scalar)
-                cols[i] = Column(values: v, layout: layout)
-            default:
-                let args = n.args.map { cols[Int($0)]! }
-                switch n.op.shapeRule {
-                case .elementwise: cols[i] = elementwise(n.op, args, rows: rows, classes: classes)
-                case .classMap, .classReduce: cols[i] = classAxis(n.op, args, rows: rows, classes: classes)
+                let v = inputs[Int(graph.nodes[i].index)]
+                values[i] = v
+                layouts[i] = v.count == 1 && rows != 1 ? .uniform : (graph.shapes[i] == .classVector ? .classVector : .scalar)
+            case let op:
+                let col: Column
+                if op.shapeRule == .elementwise {
+                    col = elementwise(op, i, values, layouts, rows: rows, classes: classes)
+                } else {
+                    var args = [Column(values: values[arg0[i]], layout: layouts[arg0[i]])]
+                    if arity[i] > 1 { args.append(Column(values: values[arg1[i]], layout: layouts[arg1[i]])) }
+                    col = classAxis(op, args, rows: rows, classes: classes)
                 }
+                values[i] = col.values
+                layouts[i] = col.layout
             }
         }
-        return roots.map { cols[Int($0)]! }
+        return roots.map { Column(values: values[Int($0)], layout: layouts[Int($0)]) }
     }
 
-    private func elementwise(_ op: Op, _ args: [Column], rows: Int, classes: Int) -> Column {
+    private func elementwise(_ op: Op, _ i: Int, _ values: [[T]], _ layouts: [Column.Layout], rows: Int, classes: Int) -> Column {
         // The result's layout is the widest of its arguments'; narrower ones are broadcast.
-        var layout = Column.Layout.uniform
-        for a in args {
-            if a.layout == .classVector { layout = .classVector } else if a.layout == .scalar, layout == .uniform { layout = .scalar }
-        }
+        let n = arity[i]
+        var raw = layouts[arg0[i]].rawValue
+        if n > 1 { raw = Swift.max(raw, layouts[arg1[i]].rawValue) }
+        if n > 2 { raw = Swift.max(raw, layouts[arg2[i]].rawValue) }
+        let layout = Column.Layout(rawValue: raw) ?? .classVector
         let count = layout == .uniform ? 1 : (layout == .scalar ? rows : rows * classes)
-        let a = args.map { expand($0, to: layout, rows: rows, classes: classes) }
+        func arg(_ a: Int) -> [T] { expand(values[a], layouts[a], to: layout, rows: rows, classes: classes) }
+        let x = arg(arg0[i])
         var out = [T](repeating: 0, count: count)
         out.withUnsafeMutableBufferPointer { o in
-            a[0].withUnsafeBufferPointer { x in
-                switch a.count {
+            x.withUnsafeBufferPointer { x in
+                switch n {
                 case 1:
                     for k in 0..<count { o[k] = op.apply(x[k]) }
                 case 2:
-                    a[1].withUnsafeBufferPointer { y in
+                    arg(arg1[i]).withUnsafeBufferPointer { y in
                         for k in 0..<count { o[k] = op.apply(x[k], y[k]) }
                     }
                 default:
-                    a[1].withUnsafeBufferPointer { y in
-                        a[2].withUnsafeBufferPointer { z in
+                    arg(arg1[i]).withUnsafeBufferPointer { y in
+                        arg(arg2[i]).withUnsafeBufferPointer { z in
                             for k in 0..<count { o[k] = op.apply(x[k], y[k], z[k]) }
                         }
                     }
@@ -93,16 +107,16 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     }
 
     /// A column in a wider layout (a copy only when the layouts differ).
-    private func expand(_ c: Column, to layout: Column.Layout, rows: Int, classes: Int) -> [T] {
-        if c.layout == layout { return c.values }
-        switch (c.layout, layout) {
-        case (.uniform, .scalar): return [T](repeating: c.values[0], count: rows)
-        case (.uniform, .classVector): return [T](repeating: c.values[0], count: rows * classes)
+    private func expand(_ v: [T], _ from: Column.Layout, to layout: Column.Layout, rows: Int, classes: Int) -> [T] {
+        if from == layout { return v }
+        switch (from, layout) {
+        case (.uniform, .scalar): return [T](repeating: v[0], count: rows)
+        case (.uniform, .classVector): return [T](repeating: v[0], count: rows * classes)
         case (.scalar, .classVector):
             var out = [T](); out.reserveCapacity(rows * classes)
-            for r in 0..<rows { for _ in 0..<classes { out.append(c.values[r]) } }
+            for r in 0..<rows { for _ in 0..<classes { out.append(v[r]) } }
             return out
-        default: return c.values
+        default: return v
         }
     }
 

@@ -21,24 +21,10 @@ public enum MulticlassProperties {
             where refuted[id] == nil { refuted[id] = c }
             if budget.stopAtFirstRefutation, !refuted.isEmpty { break passes }
         }
-        var results: [PropertyResult] = []
-        for spec in specs {
-            let verdict: Verdict
-            if let c = refuted[spec.id] { verdict = .refuted(c) } else if budget.proofBoxes > 0 {
-                verdict = spec.prove(probe, budget.proofBoxes)
-            } else {
-                verdict = .undecided(open: "not proved (sampling only): no counterexample among the samples")
-            }
-            results.append(PropertyResult(id: spec.id, title: spec.title, region: spec.region, verdict: verdict))
-            if budget.stopAtFirstRefutation, verdict.isRefuted { return results }
-        }
-        return results
+        return ConvergenceCheck.conclude(specs, probe, refuted: refuted, budget: budget, sampledOnly: "")
     }
 
-    struct Spec: Sendable {
-        let id: String, title: String, region: String
-        let prove: @Sendable (MulticlassProbe, Int) -> Verdict
-    }
+    typealias Spec = PropertySpec<MulticlassProbe>
 
     static let specs: [Spec] = [
         Spec(id: "multiclass.finite", title: "value and gradient are finite",
@@ -212,9 +198,9 @@ struct MulticlassProbe: Sendable {
             case .proved(let n): boxes += n
             case .refuted(let c): return .refuted(c)
             case .undecided(let open, let n):
-                return .undecided(open: "open after \(n) boxes for C = \(classes): \(Subdivision.describe(open, vars))")
+                return .undecided(open: "open after \(boxCount(n)) for C = \(classes): \(Subdivision.describe(open, vars))")
             }
         }
-        return .proved(evidence: "proved by interval bounds on \(boxes) boxes (C = 2, 5, 81)")
+        return .proved(evidence: "proved by interval bounds on \(boxCount(boxes)) (C = 2, 5, 81)")
     }
 }

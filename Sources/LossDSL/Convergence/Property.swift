@@ -87,3 +87,37 @@ public struct Stage1Budget: Sendable {
     /// The search: stop at the first refutation, fewer samples, short proofs.
     public static let search = Stage1Budget(sampleScale: 0.5, proofBoxes: 200, stopAtFirstRefutation: true)
 }
+
+/// One property of a kind: what it says, where, and how to prove it (nil: sampling only).
+struct PropertySpec<Probe: Sendable>: Sendable {
+    let id: String, title: String, region: String
+    let prove: (@Sendable (Probe, Int) -> Verdict)?
+}
+
+extension ConvergenceCheck {
+    /// Turns sampled counterexamples into results, proving the properties sampling did not
+    /// refute. In the search's fast path, a refutation is returned alone, before any proof.
+    static func conclude<P>(_ specs: [PropertySpec<P>], _ probe: P, refuted: [String: Counterexample],
+                            budget: Stage1Budget, sampledOnly: String) -> [PropertyResult] {
+        if budget.stopAtFirstRefutation, let s = specs.first(where: { refuted[$0.id] != nil }), let c = refuted[s.id] {
+            return [PropertyResult(id: s.id, title: s.title, region: s.region, verdict: .refuted(c))]
+        }
+        var results: [PropertyResult] = []
+        for spec in specs {
+            let verdict: Verdict
+            if let c = refuted[spec.id] { verdict = .refuted(c) } else if let prove = spec.prove, budget.proofBoxes > 0 {
+                verdict = prove(probe, budget.proofBoxes)
+            } else if spec.prove != nil {
+                verdict = .undecided(open: "not proved (sampling only): no counterexample among the samples")
+            } else {
+                verdict = .undecided(open: sampledOnly)
+            }
+            results.append(PropertyResult(id: spec.id, title: spec.title, region: spec.region, verdict: verdict))
+            if budget.stopAtFirstRefutation, verdict.isRefuted { return results }
+        }
+        return results
+    }
+}
+
+/// "1 box", "37 boxes".
+func boxCount(_ n: Int) -> String { n == 1 ? "1 box" : "\(n) boxes" }
