@@ -50,20 +50,31 @@ struct BinaryProxy: Sendable {
         }
     }
 
-    func run(_ loss: BatchLoss) -> ProxyRun {
+    /// The mean training loss and its gradient in the parameters (w then b), by the chain rule
+    /// through the candidate's per-sample gradient; or why it is not finite.
+    func objective(_ loss: BatchLoss, _ p: [Double]) -> (value: Double, gradient: [Double], failure: String?) {
         let d = Self.features, n = train.count
-        var p = [Double](repeating: 0, count: d + 1)
-        var adam = Adam(count: d + 1, learningRate: Self.learningRate)
-        for step in 0..<Self.steps {
-            let x = logits(train, p)
-            let g = loss.evaluate([x, train.y, train.w], rows: n, classes: 1).gradient
-            var grad = [Double](repeating: 0, count: d + 1)
-            for i in 0..<n {
-                guard g[i].isFinite else { return ProxyRun(score: 0, failure: "non-finite gradient \(shortNumber(g[i])) at step \(step) (x = \(shortNumber(x[i])), y = \(shortNumber(train.y[i])))") }
-                for j in 0..<d { grad[j] += g[i] * train.f[i * d + j] }
-                grad[d] += g[i]
+        let x = logits(train, p)
+        let r = loss.evaluate([x, train.y, train.w], rows: n, classes: 1)
+        var grad = [Double](repeating: 0, count: d + 1)
+        for i in 0..<n {
+            let g = r.gradient[i]
+            guard g.isFinite else {
+                return (.nan, grad, "non-finite gradient \(shortNumber(g)) (x = \(shortNumber(x[i])), y = \(shortNumber(train.y[i])))")
             }
-            adam.step(&p, grad.map { $0 / Double(n) })
+            for j in 0..<d { grad[j] += g * train.f[i * d + j] }
+            grad[d] += g
+        }
+        return (r.loss.reduce(0, +) / Double(n), grad.map { $0 / Double(n) }, nil)
+    }
+
+    func run(_ loss: BatchLoss) -> ProxyRun {
+        var p = [Double](repeating: 0, count: Self.features + 1)
+        var adam = Adam(count: p.count, learningRate: Self.learningRate)
+        for step in 0..<Self.steps {
+            let o = objective(loss, p)
+            if let f = o.failure { return ProxyRun(score: 0, failure: f + " at step \(step)") }
+            adam.step(&p, o.gradient)
         }
         return ProxyRun(score: Metrics.averagePrecision(scores: logits(test, p), labels: test.y), failure: nil)
     }

@@ -59,28 +59,38 @@ struct BoxProxy: Sendable {
         return sum / Double(pred.count)
     }
 
-    func run(_ loss: BatchLoss) -> ProxyRun {
+    /// The mean training loss and its gradient in the parameters (W then b): d/dW_kj is the
+    /// loss's d/d(coordinate k) times the anchor's scale times feature j.
+    func objective(_ loss: BatchLoss, _ p: [Double]) -> (value: Double, gradient: [Double], failure: String?) {
         let d = Self.features, n = train.count
-        var p = [Double](repeating: 0, count: 4 * d + 4)
-        var adam = Adam(count: p.count, learningRate: Self.learningRate)
         var cols = [[Double]](repeating: [], count: 11)
-        for k in 0..<4 { cols[7 + k] = train.target.map { $0[k] } }
-        for step in 0..<Self.steps {
-            let pred = predict(train, p)
-            for k in 0..<4 { cols[3 + k] = pred.map { $0[k] } }
-            let g = loss.evaluate(cols, rows: n, classes: 1).gradient
-            var grad = [Double](repeating: 0, count: p.count)
-            for i in 0..<n {
-                for k in 0..<4 {
-                    let gik = g[i * 4 + k] * train.scale[i]
-                    guard gik.isFinite else {
-                        return ProxyRun(score: 0, failure: "non-finite gradient \(shortNumber(g[i * 4 + k])) at step \(step) (sample \(i), coordinate \(k))")
-                    }
-                    for j in 0..<d { grad[k * d + j] += gik * train.f[i * d + j] }
-                    grad[4 * d + k] += gik
+        let pred = predict(train, p)
+        for k in 0..<4 {
+            cols[3 + k] = pred.map { $0[k] }
+            cols[7 + k] = train.target.map { $0[k] }
+        }
+        let r = loss.evaluate(cols, rows: n, classes: 1)
+        var grad = [Double](repeating: 0, count: p.count)
+        for i in 0..<n {
+            for k in 0..<4 {
+                let g = r.gradient[i * 4 + k] * train.scale[i]
+                guard g.isFinite else {
+                    return (.nan, grad, "non-finite gradient \(shortNumber(r.gradient[i * 4 + k])) (sample \(i), coordinate \(k))")
                 }
+                for j in 0..<d { grad[k * d + j] += g * train.f[i * d + j] }
+                grad[4 * d + k] += g
             }
-            adam.step(&p, grad.map { $0 / Double(n) })
+        }
+        return (r.loss.reduce(0, +) / Double(n), grad.map { $0 / Double(n) }, nil)
+    }
+
+    func run(_ loss: BatchLoss) -> ProxyRun {
+        var p = [Double](repeating: 0, count: 4 * Self.features + 4)
+        var adam = Adam(count: p.count, learningRate: Self.learningRate)
+        for step in 0..<Self.steps {
+            let o = objective(loss, p)
+            if let f = o.failure { return ProxyRun(score: 0, failure: f + " at step \(step)") }
+            adam.step(&p, o.gradient)
         }
         return ProxyRun(score: Self.meanIoU(predict(test, p), test.target), failure: nil)
     }

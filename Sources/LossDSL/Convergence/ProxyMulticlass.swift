@@ -52,25 +52,30 @@ struct MulticlassProxy: Sendable {
         return out
     }
 
-    func run(_ loss: BatchLoss) -> ProxyRun {
+    /// The mean training loss and its gradient in the parameters (W then b).
+    func objective(_ loss: BatchLoss, _ p: [Double]) -> (value: Double, gradient: [Double], failure: String?) {
         let d = Self.features, c = Self.classes, n = train.count
-        var p = [Double](repeating: 0, count: c * d + c)
+        let r = loss.evaluate([logits(train, p), train.y, train.w], rows: n, classes: c)
+        var grad = [Double](repeating: 0, count: p.count)
+        for i in 0..<n {
+            for k in 0..<c {
+                let g = r.gradient[i * c + k]
+                guard g.isFinite else { return (.nan, grad, "non-finite gradient \(shortNumber(g)) (sample \(i), class \(k))") }
+                for j in 0..<d { grad[k * d + j] += g * train.f[i * d + j] }
+                grad[c * d + k] += g
+            }
+        }
+        return (r.loss.reduce(0, +) / Double(n), grad.map { $0 / Double(n) }, nil)
+    }
+
+    func run(_ loss: BatchLoss) -> ProxyRun {
+        let c = Self.classes
+        var p = [Double](repeating: 0, count: c * Self.features + c)
         var adam = Adam(count: p.count, learningRate: Self.learningRate)
         for step in 0..<Self.steps {
-            let x = logits(train, p)
-            let g = loss.evaluate([x, train.y, train.w], rows: n, classes: c).gradient
-            var grad = [Double](repeating: 0, count: p.count)
-            for i in 0..<n {
-                for k in 0..<c {
-                    let gik = g[i * c + k]
-                    guard gik.isFinite else {
-                        return ProxyRun(score: 0, failure: "non-finite gradient \(shortNumber(gik)) at step \(step) (sample \(i), class \(k))")
-                    }
-                    for j in 0..<d { grad[k * d + j] += gik * train.f[i * d + j] }
-                    grad[c * d + k] += gik
-                }
-            }
-            adam.step(&p, grad.map { $0 / Double(n) })
+            let o = objective(loss, p)
+            if let f = o.failure { return ProxyRun(score: 0, failure: f + " at step \(step)") }
+            adam.step(&p, o.gradient)
         }
         let x = logits(test, p)
         var correct = 0

@@ -143,3 +143,23 @@ public enum Metrics {
         return hits > 0 ? sum / hits : 0
     }
 }
+
+extension ProxyTask {
+    /// The number of trained parameters.
+    var parameterCount: Int {
+        switch trainer {
+        case .binary: return BinaryProxy.features + 1
+        case .multiclass: return MulticlassProxy.classes * (MulticlassProxy.features + 1)
+        case .box: return 4 * (BoxProxy.features + 1)
+        }
+    }
+
+    /// The mean training loss and its gradient in the parameters at `p` (what each Adam step uses).
+    func objective(_ loss: BatchLoss, _ p: [Double]) -> (value: Double, gradient: [Double], failure: String?) {
+        switch trainer {
+        case .binary(let t): return t.objective(loss, p)
+        case .multiclass(let t): return t.objective(loss, p)
+        case .box(let t): return t.objective(loss, p)
+        }
+    }
+}
