@@ -5,21 +5,35 @@ import Foundation
 struct BoxProbe: Sendable {
     let loss: CompiledLoss
     let columns: ColumnEvaluator<Double>
+    /// The value alone: most box properties compare loss values, and the value is a fraction
+    /// of the graph (the gradient through the box front end is most of it).
+    let values: ColumnEvaluator<Double>
 
     init(_ loss: CompiledLoss) {
         self.loss = loss
         columns = ColumnEvaluator(graph: loss.graph, roots: [loss.value] + loss.gradient, params: loss.formula.paramValues)
+        values = ColumnEvaluator(graph: loss.graph, roots: [loss.value], params: loss.formula.paramValues)
     }
 
-    /// Loss and gradient (d/dx1, d/dy1, d/dx2, d/dy2) for each (predicted, target) pair.
-    func evaluate(_ pairs: [(p: [Double], t: [Double])]) -> [(l: Double, g: [Double])] {
+    static func columns(_ pairs: [(p: [Double], t: [Double])]) -> [[Double]] {
         var cols = [[Double]](repeating: [], count: 11)
         for k in 0..<4 {
             cols[3 + k] = pairs.map { $0.p[k] }
             cols[7 + k] = pairs.map { $0.t[k] }
         }
-        let out = columns.evaluate(cols, rows: pairs.count)
+        return cols
+    }
+
+    /// Loss and gradient (d/dx1, d/dy1, d/dx2, d/dy2) for each (predicted, target) pair.
+    func evaluate(_ pairs: [(p: [Double], t: [Double])]) -> [(l: Double, g: [Double])] {
+        let out = columns.evaluate(Self.columns(pairs), rows: pairs.count)
         return pairs.indices.map { r in (out[0].at(r, 0, classes: 1), (1...4).map { out[$0].at(r, 0, classes: 1) }) }
+    }
+
+    /// The loss alone for each pair.
+    func losses(_ pairs: [(p: [Double], t: [Double])]) -> [Double] {
+        let out = values.evaluate(Self.columns(pairs), rows: pairs.count)
+        return pairs.indices.map { out[0].at($0, 0, classes: 1) }
     }
 
     /// Intersection over union, with the published +1e-7 on the union.

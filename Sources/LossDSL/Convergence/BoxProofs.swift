@@ -25,8 +25,8 @@ extension BoxProbe {
                 }, probe: { (t: [Double]) -> Counterexample? in
                     let step = (f.range.upperBound - f.range.lowerBound) * 1e-4
                     let a = Swift.max(f.range.lowerBound, t[0] - step), b = Swift.min(f.range.upperBound, t[0] + step)
-                    let v = evaluate([(f.box(a), f.target), (f.box(b), f.target)])
-                    return familyViolation(f, a, v[0].l, b, v[1].l)
+                    let v = losses([(f.box(a), f.target), (f.box(b), f.target)])
+                    return familyViolation(f, a, v[0], b, v[1])
                 })
                 count += 1
                 switch r {
