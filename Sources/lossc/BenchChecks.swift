@@ -77,10 +77,10 @@ enum BenchChecks {
         _ = task.run(ColumnBatchLoss(task.referenceLoss))
         let baseline = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         // Stage 2 sees only stage 1's survivors: draw more candidates until there are enough
-        // survivors to time it and to measure its share (at most 50,000 candidates).
+        // survivors to time it and to measure its share (at most 25 times --candidates).
         var pool = survivors.map { losses[$0] }
         var drawn = n
-        while pool.count < 20, drawn < 50_000 {
+        while pool.count < 20, drawn < 25 * n {
             let batch = (0..<1000).map { _ in spec.next(using: &rng) }
             let more = Slots<CompiledLoss>(batch.count)
             _ = parallel(batch.count, workers: workers) { i in

@@ -128,4 +128,38 @@ struct ConvergenceEvaluatorTests {
             }
         }
     }
+
+    /// The Taylor form bounds the same values as plain intervals, only tighter: concrete
+    /// gradients inside its box stay inside it (to rounding), for random formulas.
+    @Test func taylorBoundsContainConcreteValues() {
+        let spec = RandomFormula(kind: .binary, maxDepth: 6, maxNodes: 25)
+        var rng = SeededGenerator(seed: 12)
+        var r = TestRandom(29)
+        var checked = 0
+        for _ in 0..<150 {
+            let loss = CompiledLoss.compile(spec.next(using: &rng))
+            let s = GraphSubstitution.bind(loss.graph, roots: [loss.gradient[0]], params: loss.formula.paramValues, [1: 1, 2: 1])
+            let taylor = TaylorBound(graph: s.graph, function: s.roots[0], variable: 0, params: [])
+            let a = r.uniform(-15, 14.5), x = Interval(a, a + r.next() * 0.5)
+            guard let bound = taylor.bound([ClassInterval(scalar: x)]) else { continue }
+            checked += 1
+            for _ in 0..<20 {
+                let v = r.uniform(x.lo, x.hi)
+                let g = loss.evaluate([.scalar(v), .scalar(1), .scalar(1)], as: Double.self).gradient[0]
+                let slack = 1e-9 * (1 + Swift.abs(g))
+                #expect(bound.lo - slack <= g && g <= bound.hi + slack, "dL/dx(\(v)) = \(g) outside \(bound)")
+            }
+        }
+        #expect(checked > 40)
+    }
+
+    @Test func taylorBoundRefusesKinksAndJumps() throws {
+        for expr in ["y * relu(x)", "y * abs(x)", "y * max(x, 1 - x)"] {
+            let loss = try binaryLoss(expr)
+            let s = GraphSubstitution.bind(loss.graph, roots: [loss.gradient[0]], params: [], [1: 1, 2: 1])
+            let taylor = TaylorBound(graph: s.graph, function: s.roots[0], variable: 0, params: [])
+            #expect(taylor.bound([ClassInterval(scalar: Interval(-1, 1))]) == nil, "\(expr)")
+            #expect(taylor.bound([ClassInterval(scalar: Interval(2, 3))]) != nil, "\(expr)")
+        }
+    }
 }

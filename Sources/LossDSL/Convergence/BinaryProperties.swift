@@ -125,12 +125,17 @@ struct BinaryProbe: Sendable {
         let program = IntervalProgram(graph: g, roots: [grad], params: loss.formula.paramValues)
         let vars = [ProofVariable("x", BinaryProperties.logitRange)]
         let falls = y == 1
+        var taylor: TaylorBound?
         let r = Subdivision.run(vars, budget: budget, test: { box in
-            let b = program.bounds([ClassInterval(scalar: box[0])])
-            guard b.clean else { return .open }
-            let d = b.roots[0].t
-            if falls ? d.hi < 0 : d.lo > 0 { return .holds }
-            return (falls ? d.lo >= 0 : d.hi <= 0) ? .fails : .open
+            func decide(_ d: Interval) -> BoxOutcome {
+                if falls ? d.hi < 0 : d.lo > 0 { return .holds }
+                return (falls ? d.lo >= 0 : d.hi <= 0) ? .fails : .open
+            }
+            let inputs = [ClassInterval(scalar: box[0])]
+            let b = program.bounds(inputs)
+            if b.clean, case let o = decide(b.roots[0].t), o != .open { return o }
+            if taylor == nil { taylor = TaylorBound(graph: g, function: grad, variable: 0, params: []) }
+            return taylor?.bound(inputs).map(decide) ?? .open
         }, probe: { (p: [Double]) -> Counterexample? in
             let v = point(p[0], y, 1)
             return v.g.isFinite ? monotonicityCounterexample(p[0], y: y, g: v.g) : nil

@@ -13,15 +13,20 @@ extension BoxProbe {
                 let program = IntervalProgram(graph: g, roots: [d], params: [])
                 var inputs = [ClassInterval?](repeating: nil, count: Int(GraphSubstitution.variableBase) + 1)
                 let vars = [ProofVariable("t", f.range)]
+                var taylor: TaylorBound?
                 let r = Subdivision.run(vars, budget: budget, test: { box in
                     inputs[Int(GraphSubstitution.variableBase)] = ClassInterval(scalar: box[0])
-                    let b = program.bounds(inputs)
-                    guard b.clean else { return .open }
                     // dL/dt oriented so that "away from the target" is positive.
-                    let d = b.roots[0].t
-                    let away = f.away > 0 ? d : Interval(-d.hi, -d.lo)
-                    if f.strict ? away.lo > 0 : away.lo >= 0 { return .holds }
-                    return (f.strict ? away.hi <= 0 : away.hi < 0) ? .fails : .open
+                    func decide(_ d: Interval) -> BoxOutcome {
+                        let away = f.away > 0 ? d : Interval(-d.hi, -d.lo)
+                        if f.strict ? away.lo > 0 : away.lo >= 0 { return .holds }
+                        return (f.strict ? away.hi <= 0 : away.hi < 0) ? .fails : .open
+                    }
+                    let b = program.bounds(inputs)
+                    if b.clean, case let o = decide(b.roots[0].t), !(o == .open) { return o }
+                    // The plain bound left it open: try the sharper Taylor bound.
+                    if taylor == nil { taylor = TaylorBound(graph: g, function: d, variable: Int(GraphSubstitution.variableBase), params: []) }
+                    return taylor?.bound(inputs).map(decide) ?? .open
                 }, probe: { (t: [Double]) -> Counterexample? in
                     let step = (f.range.upperBound - f.range.lowerBound) * 1e-4
                     let a = Swift.max(f.range.lowerBound, t[0] - step), b = Swift.min(f.range.upperBound, t[0] + step)

@@ -30,13 +30,15 @@ public struct IntervalProgram: Sendable {
         public var roots: [ClassInterval]
         /// Every live bound finite and no domain hazard: the root bounds are sound.
         public var clean: Bool
+        /// Every live operator smooth over the box (`Op.isSmooth`): Taylor bounds are valid.
+        public var smooth: Bool
     }
 
     /// Bounds the roots when input `k` ranges over `inputs[k]` (indices past the end, or inputs
     /// the caller leaves `nil`, are unbounded).
     public func bounds(_ inputs: [ClassInterval?]) -> Bounds {
         var b = [ClassInterval](repeating: ClassInterval(scalar: .everything), count: graph.count)
-        var clean = true
+        var clean = true, smooth = true
         for i in order {
             let n = graph.nodes[i]
             switch n.op {
@@ -49,6 +51,9 @@ public struct IntervalProgram: Sendable {
                 let args = n.args.map { b[Int($0)] }
                 let r = n.op.classInterval(args, classes: classes)
                 b[i] = r
+                if smooth, !n.op.isSmooth(args.map(\.t)) || (args.contains { $0.t != $0.o } && !n.op.isSmooth(args.map(\.o))) {
+                    smooth = false
+                }
                 if clean {
                     if !r.isFinite || hasHazard(n.op, args.map(\.t)) || (args.contains { $0.t != $0.o } && hasHazard(n.op, args.map(\.o))) {
                         clean = false
@@ -56,7 +61,7 @@ public struct IntervalProgram: Sendable {
                 }
             }
         }
-        return Bounds(roots: roots.map { b[Int($0)] }, clean: clean)
+        return Bounds(roots: roots.map { b[Int($0)] }, clean: clean, smooth: smooth)
     }
 
     private func hasHazard(_ op: Op, _ args: [Interval]) -> Bool {

@@ -29,7 +29,7 @@ public struct ProofVariable: Sendable {
 }
 
 /// What a proof learns about one box.
-public enum BoxOutcome: Sendable {
+public enum BoxOutcome: Sendable, Equatable {
     /// The property holds on the whole box (a sound interval bound shows it).
     case holds
     /// The bound shows it fails on the whole box (a concrete point will be asked to confirm).
