@@ -5,12 +5,14 @@ import LossDSL
 /// growing size, and print how the time grows (linear passes: ratio ~ size ratio).
 enum BenchCommand {
     static let spec = CommandSpec(
-        name: "bench", summary: "Benchmarks (compile: front-end time vs formula size).",
-        usage: "bench compile|fuzz [--nodes 10000,100000] [--iterations N] [--seed N]",
+        name: "bench", summary: "Benchmarks: compile, fuzz, check (and the backends' own).",
+        usage: "bench compile|fuzz|check [options]",
         options: [
             OptionSpec(name: "nodes", value: "N,N,…", help: "compile: formula sizes (default 10000,100000)."),
             OptionSpec(name: "iterations", value: "N", help: "fuzz: number of mutated inputs (default 200000)."),
             OptionSpec(name: "seed", value: "N", help: "Random seed (default 1)."),
+            OptionSpec(name: "candidates", value: "N", help: "check: random formulas per kind (default 2000)."),
+            OptionSpec(name: "kind", value: "K", help: "check: binary, multiclass, box or all (default all)."),
         ],
         positionals: 1...1,
         details: "Example: swift build -c release && .build/release/lossc bench compile --nodes 10000,100000")
@@ -19,7 +21,8 @@ enum BenchCommand {
         switch a.positionals[0] {
         case "compile": break
         case "fuzz": return try fuzz(a)
-        default: throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, fuzz")
+        case "check": return try BenchChecks.run(a)
+        default: throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, fuzz, check")
         }
         let sizes = try (a.value("nodes") ?? "10000,100000").split(separator: ",").map { s -> Int in
             guard let n = Int(s), n > 0 else { throw UsageError("--nodes: '\(s)' is not a positive integer") }

@@ -39,7 +39,8 @@ enum JSON {
         return object(pairs)
     }
 
-    static func report(_ r: CheckReport, _ loss: CompiledLoss) -> String {
+    /// The check report; `extra` adds keys after the standard ones (the convergence stages).
+    static func report(_ r: CheckReport, _ loss: CompiledLoss, extra: [(String, String)] = []) -> String {
         let f = loss.formula
         let sections = r.sections.map { s in
             object([("name", string(s.name)), ("status", string(s.status.rawValue)),
@@ -49,6 +50,6 @@ enum JSON {
         return object([("file", string(f.file.path)), ("name", string(f.name)), ("kind", string(f.kind.rawValue)),
                        ("params", object(f.params.map { ($0.name, number($0.value)) })),
                        ("searchSpace", f.isInSearchSpace ? "true" : "false"),
-                       ("passed", r.passed ? "true" : "false"), ("sections", array(sections))])
+                       ("passed", r.passed ? "true" : "false"), ("sections", array(sections))] + extra)
     }
 }
