@@ -134,7 +134,10 @@ public final class Search: @unchecked Sendable {
         let parents = state.parents.compactMap { Genome(text: $0, kind: kind) }
         if state.generation == 0 || parents.isEmpty {
             for s in c.seeds { if let g = Genome(text: s, kind: kind) { out.append(g) } }
-            while out.count < c.population { out.append(variation.randomGenome(depth: c.initialDepth, &rng)) }
+            while out.count < c.population {
+                // Half the random start uses the label-split form (binary losses only).
+                out.append(variation.randomGenome(depth: c.initialDepth, labelSplit: out.count % 2 == 1, &rng))
+            }
             return Array(out.prefix(max(c.population, c.seeds.count)))
         }
         while out.count < c.population {

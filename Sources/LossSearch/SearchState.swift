@@ -17,7 +17,7 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     public var maxHeight: Int = 10
     public var maxSize: Int = 50
     /// Depth of the random trees of the first generation.
-    public var initialDepth: Int = 5
+    public var initialDepth: Int = 4
     /// Genome texts of seed formulas (from `.loss` files) put into the first generation.
     public var seeds: [String] = []
     /// False for the vanilla EA (no convergence filters).

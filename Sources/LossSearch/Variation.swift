@@ -20,17 +20,36 @@ public struct Variation: Sendable {
 
     // MARK: Random trees
 
-    func terminal(_ shape: Shape, _ rng: inout SeededGenerator) -> [Gene] {
+    /// A terminal: a constant or an input. For binary losses the terminals are the published
+    /// search space's X, PY, NY and Q: x, y, 1 - y and w·y (the last two as small subtrees).
+    func terminal(_ shape: Shape, _ rng: inout SeededGenerator, labelFree: Bool = false) -> [Gene] {
+        if labelFree, kind == .binary {
+            // Inside a label-split branch: x (most often), w, or a constant.
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: return [.input(2)]
+            case 1: return [.constant(constants.randomElement(using: &rng)!)]
+            default: return [.input(0)]
+            }
+        }
         let inputs = kind.inputs.indices.filter { kind.inputs[$0].shape == shape && (kind != .box || $0 <= 2) }
         if shape == .scalar, inputs.isEmpty || Int.random(in: 0..<3, using: &rng) == 0 {
             return [.constant(constants.randomElement(using: &rng)!)]
+        }
+        if kind == .binary {
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: return [.input(0)]
+            case 1: return [.input(1)]
+            case 2: return [.op(.sub), .constant(1), .input(1)]
+            default: return [.op(.mul), .input(2), .input(1)]
+            }
         }
         return [.input(inputs.randomElement(using: &rng)!)]
     }
 
     /// A random tree of the given shape and at most `depth` levels (DEAP's "grow").
-    public func randomTree(_ shape: Shape, depth: Int, _ rng: inout SeededGenerator, forceOp: Bool = false) -> [Gene] {
-        if depth <= 0 || (!forceOp && Double.random(in: 0..<1, using: &rng) < 0.3) { return terminal(shape, &rng) }
+    public func randomTree(_ shape: Shape, depth: Int, _ rng: inout SeededGenerator, forceOp: Bool = false,
+                           labelFree: Bool = false) -> [Gene] {
+        if depth <= 0 || (!forceOp && Double.random(in: 0..<1, using: &rng) < 0.3) { return terminal(shape, &rng, labelFree: labelFree) }
         let ops = operators.filter { op in
             switch op.shapeRule {
             case .classMap: return shape == .classVector
@@ -40,22 +59,29 @@ public struct Variation: Sendable {
         }
         let op = ops.randomElement(using: &rng)!
         switch op.shapeRule {
-        case .classMap: return [.op(op)] + randomTree(.classVector, depth: depth - 1, &rng)
+        case .classMap: return [.op(op)] + randomTree(.classVector, depth: depth - 1, &rng, labelFree: labelFree)
         case .classReduce:
-            return [.op(op)] + randomTree(.classVector, depth: depth - 1, &rng) + randomTree(.classVector, depth: depth - 1, &rng)
+            return [.op(op)] + randomTree(.classVector, depth: depth - 1, &rng, labelFree: labelFree) + randomTree(.classVector, depth: depth - 1, &rng, labelFree: labelFree)
         case .elementwise:
-            if op.arity == 1 { return [.op(op)] + randomTree(shape, depth: depth - 1, &rng) }
+            if op.arity == 1 { return [.op(op)] + randomTree(shape, depth: depth - 1, &rng, labelFree: labelFree) }
             let other: Shape = shape == .classVector && Bool.random(using: &rng) ? .scalar : shape
-            let a = randomTree(shape, depth: depth - 1, &rng), b = randomTree(other, depth: depth - 1, &rng)
+            let a = randomTree(shape, depth: depth - 1, &rng, labelFree: labelFree)
+            let b = randomTree(other, depth: depth - 1, &rng, labelFree: labelFree)
             return [.op(op)] + (Bool.random(using: &rng) ? a + b : b + a)
         }
     }
 
-    /// A random individual that uses the prediction (at most `depth` levels).
-    public func randomGenome(depth: Int, _ rng: inout SeededGenerator) -> Genome {
+    /// A random individual that uses the prediction (at most `depth` levels). With
+    /// `labelSplit`, a binary individual has the form every published classification loss has,
+    /// y·A + (1 − y)·B with A and B random trees (the search is still free to leave that form).
+    public func randomGenome(depth: Int, labelSplit: Bool = false, _ rng: inout SeededGenerator) -> Genome {
         while true {
             let genes: [Gene]
-            if kind == .multiclass {
+            if labelSplit, kind == .binary {
+                let a = randomTree(.scalar, depth: depth - 2, &rng, forceOp: true, labelFree: true)
+                let b = randomTree(.scalar, depth: depth - 2, &rng, forceOp: true, labelFree: true)
+                genes = [.op(.add), .op(.mul), .input(1)] + a + [.op(.mul), .op(.sub), .constant(1), .input(1)] + b
+            } else if kind == .multiclass {
                 genes = [.op(.dot)] + randomTree(.classVector, depth: depth - 1, &rng) + randomTree(.classVector, depth: depth - 1, &rng)
             } else {
                 genes = randomTree(.scalar, depth: depth, &rng, forceOp: true)

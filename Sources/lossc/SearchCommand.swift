@@ -57,7 +57,7 @@ enum SearchCommand {
         }
         guard let kind = LossKind(rawValue: state.config.kind) else { throw UsageError("bad kind in checkpoint") }
         let workers = try int(a, "workers", ProcessInfo.processInfo.activeProcessorCount, min: 1)
-        let judge = BuiltinJudge(kind: kind)
+        guard let judge = BuiltinJudge(kind: kind, seed: state.config.seed) else { throw UsageError("no built-in proxy task for \(kind.rawValue) losses") }
         let evaluator: FitnessEvaluator
         if let cmd = a.value("evaluator") {
             let root = (checkpoint ?? URL(fileURLWithPath: FileManager.default.temporaryDirectory.path))
@@ -79,10 +79,27 @@ enum SearchCommand {
         default:
             try wrap { try search.run() }
             let json = try a.choice("format", default: OutputFormat.text) == .json
-            Terminal.write(json ? SearchReport.json(search.state) : SearchReport.text(search.state))
+            let refs = a.value("evaluator") == nil ? references(judge) : []
+            Terminal.write(json ? SearchReport.json(search.state, references: refs) : SearchReport.text(search.state, references: refs))
             return .success
         }
     }
+
+    /// The built-in proxy fitness of the standard losses (and focal loss for binary), for comparison.
+    static func references(_ judge: BuiltinJudge) -> [(String, Double)] {
+        var out = [(judge.referenceName, judge.referenceFitness)]
+        if judge.kind == .binary, let f = try? Formula.parse(focalSource, path: "<focal>"),
+           let v = judge.fitness(CompiledLoss.compile(f)).score {
+            out.append(("focal (0.25, 2)", v))
+        }
+        return out
+    }
+
+    static let focalSource = """
+    loss focal: binary
+    let p = sigmoid(x)
+    return -(0.25 * y * (1 - p)^2 * log(p) + 0.75 * (1 - y) * p^2 * log(1 - p))
+    """
 
     static func progressLine(_ s: GenerationStats, _ st: SearchState) -> String {
         let best = s.bestFitness.map { String(format: "%.4f", $0) } ?? "-"

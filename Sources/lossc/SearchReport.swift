@@ -23,9 +23,13 @@ enum SearchReport {
                 ("evaluated", sum(\.evaluated)), ("failed evaluation", sum(\.failed))]
     }
 
-    static func text(_ s: SearchState) -> String {
+    static func text(_ s: SearchState, references: [(String, Double)] = []) -> String {
         var out = "search: \(s.config.kind), \(s.generation) generations of \(s.config.population), seed \(s.config.seed)\n\nfunnel:\n"
         for (k, v) in funnel(s) { out += "  \(k.padded(20)) \(v)\n" }
+        if !references.isEmpty {
+            out += "\nproxy task, standard losses with the same budget:\n"
+            for (name, v) in references { out += "  \(name.padded(20)) \(formatNumber(v))\n" }
+        }
         out += "\nbest:\n"
         for (i, b) in best(s).enumerated() {
             out += "#\(i + 1) fitness \(formatNumber(b.fitness))   genome \(b.genome)\n"
@@ -34,10 +38,11 @@ enum SearchReport {
         return out
     }
 
-    static func json(_ s: SearchState) -> String {
+    static func json(_ s: SearchState, references: [(String, Double)] = []) -> String {
         let f = funnel(s).map { ($0.0.replacingOccurrences(of: " ", with: "_"), String($0.1)) }
         let b = best(s).map { JSON.object([("fitness", JSON.number($0.fitness)), ("genome", JSON.string($0.genome)), ("source", JSON.string($0.source))]) }
         return JSON.object([("kind", JSON.string(s.config.kind)), ("generations", String(s.generation)),
-                            ("seed", String(s.config.seed)), ("funnel", JSON.object(f)), ("best", JSON.array(b))]) + "\n"
+                            ("seed", String(s.config.seed)), ("funnel", JSON.object(f)),
+                            ("references", JSON.object(references.map { ($0.0, JSON.number($0.1)) })), ("best", JSON.array(b))]) + "\n"
     }
 }

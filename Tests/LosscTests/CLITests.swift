@@ -272,3 +272,40 @@ struct HostileDataTests {
         try? FileManager.default.removeItem(atPath: out)
     }
 }
+
+struct SearchCLITests {
+    /// kill -9 in the middle of a run, then --resume: the result equals an uninterrupted run.
+    @Test func killAndResumeGivesTheSameResult() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-kill-\(getpid())")
+        try? FileManager.default.removeItem(at: base)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let args = ["search", "--kind", "binary", "--population", "300", "--generations", "4", "--seed", "3",
+                    "--top-k", "10", "--parents", "5", "--format", "json", "--quiet"]
+        let whole = try CLI.run(args + ["--checkpoint", base.appendingPathComponent("whole").path])
+        #expect(whole.status == 0, "\(whole.err)")
+
+        let dir = base.appendingPathComponent("killed")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args + ["--checkpoint", dir.path]
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait for the first checkpoint, then kill -9.
+        let cp = dir.appendingPathComponent("checkpoint.json").path
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: cp), Date() < deadline, p.isRunning { usleep(20_000) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let resumed = try CLI.run(["search", "--resume", "--checkpoint", dir.path, "--format", "json", "--quiet"])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        #expect(resumed.out == whole.out)
+        // A second --resume of a finished run reports the same result without working.
+        #expect(try CLI.run(["search", "--resume", "--checkpoint", dir.path, "--format", "json", "--quiet"]).out == whole.out)
+        // Starting over on an existing run is refused; a corrupt checkpoint is a clear error.
+        let again = try CLI.run(args + ["--checkpoint", dir.path])
+        #expect(again.status == 2 && again.err.contains("already holds a run"))
+        try Data("{\"vers".utf8).write(to: URL(fileURLWithPath: cp))
+        let corrupt = try CLI.run(["search", "--resume", "--checkpoint", dir.path])
+        #expect(corrupt.status == 2 && corrupt.err.contains("is corrupt"))
+    }
+}
