@@ -49,10 +49,13 @@ public final class Search: @unchecked Sendable {
         let candidates = pending.chosen.compactMap { key in Genome(text: pending.records[key]!.genome, kind: kind).flatMap(Candidate.init) }
         let jobs = Array(zip(candidates, pending.chosenIndex))
         let gen = pending.stats.generation
+        let t0 = Date()
         let fit = parallelMap(jobs.map { (candidate: $0.0, index: $0.1) }, workers: workers) { job in
             self.evaluator.fitness(job.candidate, generation: gen, index: job.index)
         }
-        try complete(pending, fitness: fit)
+        var p = pending
+        p.stats.fitnessSeconds = Date().timeIntervalSince(t0)
+        try complete(p, fitness: fit)
     }
 
     /// The first half of a generation: breed, drop duplicates, run both filters, choose the
@@ -75,9 +78,13 @@ public final class Search: @unchecked Sendable {
             fresh.append(c)
         }
 
+        let t1 = Date()
         let s1 = parallelMap(fresh) { self.filter.stage1($0) }
         let passed1 = fresh.indices.filter { s1[$0].passed }
+        let t2 = Date()
         let s2 = parallelMap(passed1.map { fresh[$0] }) { self.filter.stage2($0) }
+        stats.stage1Seconds = t2.timeIntervalSince(t1)
+        stats.stage2Seconds = Date().timeIntervalSince(t2)
         var records: [String: CandidateRecord] = [:]
         var survivors: [(index: Int, score: Double)] = []
         let stage2Of = Dictionary(uniqueKeysWithValues: passed1.enumerated().map { ($1, s2[$0]) })

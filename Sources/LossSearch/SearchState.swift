@@ -49,6 +49,10 @@ public struct GenerationStats: Codable, Sendable, Equatable {
     public var failed = 0
     public var bestFitness: Double?
     public var seconds: Double = 0
+    /// Time spent in each stage (wall clock, all workers together).
+    public var stage1Seconds: Double = 0
+    public var stage2Seconds: Double = 0
+    public var fitnessSeconds: Double = 0
 }
 
 /// A generation whose filters have run and whose chosen candidates await their fitness.
