@@ -14,6 +14,7 @@ public enum BinaryProperties {
 
     static let region = "x ∈ [-15, 15]"
 
+    /// Samples, then proves, every binary property (see `ConvergenceCheck.stage1`).
     public static func check(_ loss: CompiledLoss, budget: Stage1Budget) -> [PropertyResult] {
         let probe = BinaryProbe(loss)
         // Sampling first, on a coarse grid and then a fine one, for every property.

@@ -6,7 +6,9 @@
 /// It reads the operator table only (`Op.apply`, `Op.applyClassAxis`) in the same order as
 /// `ReferenceEvaluator`, so its results are bit-identical to it (the tests check this).
 public struct ColumnEvaluator<T: LossReal>: Sendable {
+    /// The graph evaluated.
     public let graph: Graph
+    /// The nodes whose columns `evaluate` returns.
     public let roots: [NodeID]
     let params: [T]
     let order: [Int]
@@ -14,6 +16,7 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     let ops: [Op]
     let arg0: [Int], arg1: [Int], arg2: [Int], arity: [Int]
 
+    /// Prepares the live part of `graph` for `roots`, with the params' values.
     public init(graph: Graph, roots: [NodeID], params: [Double]) {
         self.graph = graph
         self.roots = roots
@@ -30,8 +33,11 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     /// One evaluated column: `values` holds one entry per sample, or `rows * classes` entries
     /// (sample-major) for a class vector; `uniform` columns hold one value for every sample.
     public struct Column: Sendable {
+        /// The entries, laid out as `layout` says.
         public var values: [T]
+        /// How `values` maps to samples and classes.
         public var layout: Layout
+        /// One value for all samples, one per sample, or one per sample and class.
         public enum Layout: Int, Sendable { case uniform, scalar, classVector }
 
         /// The value of sample `row`, class `k` (broadcasting uniform and scalar columns).
