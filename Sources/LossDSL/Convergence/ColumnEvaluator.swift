@@ -23,11 +23,18 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
         self.params = params.map { T($0) }
         let live = graph.reachable(from: roots)
         order = (0..<graph.count).filter { live[$0] }
-        ops = graph.nodes.map(\.op)
-        arity = graph.nodes.map(\.args.count)
-        arg0 = graph.nodes.map { $0.args.count > 0 ? Int($0.args[0]) : 0 }
-        arg1 = graph.nodes.map { $0.args.count > 1 ? Int($0.args[1]) : 0 }
-        arg2 = graph.nodes.map { $0.args.count > 2 ? Int($0.args[2]) : 0 }
+        // Only live nodes are filled in (a compiled graph also holds the dead nodes of its passes).
+        var ops = [Op](repeating: .constant, count: graph.count)
+        var arity = [Int](repeating: 0, count: graph.count), a0 = arity, a1 = arity, a2 = arity
+        for i in order {
+            let args = graph.nodes[i].args
+            ops[i] = graph.nodes[i].op
+            arity[i] = args.count
+            if args.count > 0 { a0[i] = Int(args[0]) }
+            if args.count > 1 { a1[i] = Int(args[1]) }
+            if args.count > 2 { a2[i] = Int(args[2]) }
+        }
+        self.ops = ops; self.arity = arity; arg0 = a0; arg1 = a1; arg2 = a2
     }
 
     /// One evaluated column: `values` holds one entry per sample, or `rows * classes` entries
