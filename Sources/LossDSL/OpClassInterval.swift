@@ -13,9 +13,12 @@ public struct ClassInterval: Hashable, Sendable {
     /// The bound shared by every other class.
     public var o: Interval
 
+    /// Bounds for the true class and for the others.
     public init(t: Interval, o: Interval) { self.t = t; self.o = o }
+    /// A scalar: the same bound for every class.
     public init(scalar: Interval) { t = scalar; o = scalar }
 
+    /// Both bounds finite.
     public var isFinite: Bool { t.lo.isFinite && t.hi.isFinite && o.lo.isFinite && o.hi.isFinite }
 }
 

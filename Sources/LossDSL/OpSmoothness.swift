@@ -5,6 +5,7 @@
 /// where every operator along the way is smooth: a kink (abs at 0, min where its arguments
 /// cross) or a jump (step, sign, select) inside the box breaks it.
 extension Op {
+    /// Whether the operator is smooth wherever its arguments range over `x`.
     public func isSmooth(_ x: [Interval]) -> Bool {
         let a = x.first ?? .everything
         switch self {

@@ -101,7 +101,7 @@ enum BenchChecks {
         Terminal.write(String(format: "  stage 2: %.1f ms per candidate on one core (%.2fx the %@ run, %.1f ms); %@ reference %@ %.4f\n",
                               perCandidate * 1e3, perCandidate / baseline, task.referenceName, baseline * 1e3,
                               task.referenceName, task.metric, task.reference))
-        Terminal.write(String(format: "           rejects %d of %d survivors (of %d candidates drawn); both stages reject %.2f%%\n",
+        Terminal.write(String(format: "           rejects %d of %d survivors (of %d candidates drawn); both stages reject %.3f%%\n",
                               pool.count - passed, pool.count, drawn, 100 * (1 - (1 - share1) * (1 - share2))))
         Terminal.flush()
     }

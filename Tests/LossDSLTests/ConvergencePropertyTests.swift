@@ -32,7 +32,7 @@ struct ConvergencePropertyTests {
         let families = ["box.approach", "box.grow", "box.shrink", "box.apart"]
         for (name, ids) in [("giou.loss", families + ["box.finite"]), ("cse_a_reg.loss", families + ["box.finite"]),
                             ("cse_b_reg.loss", families), ("iou.loss", families + ["box.finite"])] {
-            let r = try results(try example(name))
+            let r = try results(try example(name), budget: Stage1Budget(proofBoxes: 1500))
             for id in ids { #expect(r[id]?.verdict.isProved == true, "\(name) \(id): \(r[id]?.detail ?? "missing")") }
             // Sampling never proves.
             #expect(r["box.gradient-step"]?.verdict.word == "undecided" && r["box.minimum"]?.verdict.word == "undecided")
@@ -64,12 +64,22 @@ struct ConvergencePropertyTests {
 
     @Test func bclsWithSoftTargetsHasThePublishedMinimum() throws {
         // Published: with w = 0.5, B_cls's positive loss has its minimum at p = 0.77; the
-        // properties use w = 1, so a formula with w fixed at 0.5 must be refuted past it.
+        // properties use w = 1, so a formula with w fixed at 0.5 must be refuted, at an x from
+        // which the closed form rises somewhere to the right.
         var text = try example("cse_b_cls.loss")
         text = text.replacingOccurrences(of: "let q = w * y", with: "let q = 0.5 * y")
         let c = try #require(counterexample(try results(text)["binary.positive-decreasing"]))
-        let p = 1 / (1 + Foundation.exp(-value(c, "x")!))
-        #expect(p > 0.76, "refuted at p = \(p), before the published minimum 0.77")
+        func sig(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+        func closed(_ x: Double) -> Double {   // y = 1, q = 0.5 (reference §6)
+            let p = sig(x), serf = (Foundation.erf(Double.pi.squareRoot() / 4 * sig(0)) + 1) / 2
+            let sgd = (Foundation.asin(Foundation.tanh(Double.pi * x / 4)) * 2 / Double.pi + 1) / 2
+            return -(0.5 * (1 + serf) * Foundation.log(p) + (sgd - 0.5) * (p - 0.5) * Foundation.log(1 - p))
+        }
+        let x = value(c, "x")!
+        #expect((1...30_000).contains { k in x + Double(k) * 1e-3 <= 15 && closed(x + Double(k) * 1e-3) >= closed(x) })
+        let grid = (0...30_000).map { -15 + Double($0) * 1e-3 }
+        let best = grid.min { closed($0) < closed($1) }!
+        #expect(Swift.abs(sig(best) - 0.77) < 0.01, "closed-form minimum at p = \(sig(best))")
     }
 
     @Test func dyingGradientCounterexampleIsWhereSigmoidSlopeIsSmall() throws {
@@ -79,9 +89,12 @@ struct ConvergencePropertyTests {
         #expect(value(c, "y") == 1 ? x <= 0 : x >= 0)
     }
 
-    @Test func sinCounterexampleIsWhereCosineIsNonNegative() throws {
+    @Test func sinCounterexampleIsAStartFromWhichSinRises() throws {
+        // The witness is x with a larger sin(x') at some x' > x in the range (a derivative or
+        // a secant between grid points): check it on the closed form.
         let c = try #require(counterexample(try results("loss t: binary\nreturn sin(x)\n")["binary.positive-decreasing"]))
-        #expect(Foundation.cos(value(c, "x")!) >= -1e-3)
+        let x = value(c, "x")!
+        #expect((1...30_000).contains { k in x + Double(k) * 1e-3 <= 15 && Foundation.sin(x + Double(k) * 1e-3) >= Foundation.sin(x) })
     }
 
     @Test func nanCounterexampleIsANegativeLogit() throws {

@@ -15,14 +15,17 @@ public protocol BatchLoss: Sendable {
 /// `BatchLoss` over the column-wise reference evaluation (bit-identical to
 /// `ReferenceEvaluator`, a column at a time).
 public struct ColumnBatchLoss: BatchLoss {
+    /// The kind of the loss (fixes the input and gradient layout).
     public let kind: LossKind
     let evaluator: ColumnEvaluator<Double>
 
+    /// Evaluates `loss`'s value and gradient graphs.
     public init(_ loss: CompiledLoss) {
         kind = loss.kind
         evaluator = ColumnEvaluator(graph: loss.graph, roots: [loss.value] + loss.gradient, params: loss.formula.paramValues)
     }
 
+    /// Per-sample losses and the flat gradient (see `BatchLoss` for the layout).
     public func evaluate(_ inputs: [[Double]], rows: Int, classes: Int) -> (loss: [Double], gradient: [Double]) {
         let out = evaluator.evaluate(inputs, rows: rows, classes: classes)
         let loss = (0..<rows).map { out[0].at($0, 0, classes: classes) }
@@ -48,14 +51,17 @@ public struct ColumnBatchLoss: BatchLoss {
 /// `BatchLoss` that calls `ReferenceEvaluator` once per sample: slow, the oracle the others are
 /// tested against.
 public struct ReferenceBatchLoss: BatchLoss {
+    /// The kind of the loss (fixes the input and gradient layout).
     public let kind: LossKind
     let evaluator: ReferenceEvaluator<Double>
 
+    /// Evaluates `loss` one sample at a time.
     public init(_ loss: CompiledLoss) {
         kind = loss.kind
         evaluator = loss.evaluator(Double.self)
     }
 
+    /// Per-sample losses and the flat gradient (see `BatchLoss` for the layout).
     public func evaluate(_ inputs: [[Double]], rows: Int, classes: Int) -> (loss: [Double], gradient: [Double]) {
         var loss: [Double] = [], grad: [Double] = []
         for r in 0..<rows {

@@ -14,6 +14,7 @@ public enum BinaryProperties {
 
     static let region = "x ∈ [-15, 15]"
 
+    /// Samples, then proves, every binary property (see `ConvergenceCheck.stage1`).
     public static func check(_ loss: CompiledLoss, budget: Stage1Budget) -> [PropertyResult] {
         let probe = BinaryProbe(loss)
         // Sampling first, on a coarse grid and then a fine one, for every property.
@@ -84,8 +85,8 @@ struct BinaryProbe: Sendable {
             // whatever the derivative says (a jump, e.g. 1/x at 0, has no derivative to see).
             if k > 0, y[k - 1] == y[k], w[k - 1] == 1, found[id] == nil, r.l[k].isFinite, r.l[k - 1].isFinite,
                y[k] == 1 ? r.l[k] > r.l[k - 1] : r.l[k] < r.l[k - 1] {
-                found[id] = Counterexample([NamedValue("x", x[k]), NamedValue("y", y[k]), NamedValue("w", 1)],
-                                           "L \(y[k] == 1 ? "rises" : "falls"): L(\(shortNumber(x[k - 1]))) = \(shortNumber(r.l[k - 1])), L(\(shortNumber(x[k]))) = \(shortNumber(r.l[k]))")
+                found[id] = Counterexample([NamedValue("x", x[k - 1]), NamedValue("y", y[k]), NamedValue("w", 1)],
+                                           "L \(y[k] == 1 ? "rises" : "falls") from L(\(shortNumber(x[k - 1]))) = \(shortNumber(r.l[k - 1])) to L(\(shortNumber(x[k]))) = \(shortNumber(r.l[k]))")
             }
             if found[id] == nil, let c = monotonicityCounterexample(x[k], y: y[k], g: r.g[k]) { found[id] = c }
             let wrong = y[k] == 1 ? x[k] <= 0 : x[k] >= 0

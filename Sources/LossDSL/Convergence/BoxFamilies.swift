@@ -7,6 +7,7 @@
 /// substituted into the formula-level graph, and the result is differentiated in t. This
 /// keeps the relation e >= u >= i that independent bounds on i, u and e would lose.
 public struct BoxFamily: Sendable {
+    /// How the predicted box moves.
     public enum Kind: String, Sendable, CaseIterable {
         /// Shifted right by t in (0, W]: overlapping, IoU falls as t grows.
         case shift
@@ -21,10 +22,12 @@ public struct BoxFamily: Sendable {
         case apart
     }
 
+    /// How the predicted box moves.
     public let kind: Kind
     /// The target's width and height.
     public let width: Double, height: Double
 
+    /// The family `kind` around a target [0, 0, width, height].
     public init(_ kind: Kind, width: Double, height: Double) {
         self.kind = kind; self.width = width; self.height = height
     }
@@ -53,6 +56,7 @@ public struct BoxFamily: Sendable {
     /// box moves away": their IoU stays 0).
     public var strict: Bool { kind != .apart }
 
+    /// The target box [0, 0, W, H].
     public var target: [Double] { [0, 0, width, height] }
 
     /// The predicted box at parameter t, each coordinate as (constant, slope in t).

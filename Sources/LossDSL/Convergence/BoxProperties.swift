@@ -8,6 +8,7 @@ public enum BoxProperties {
     /// The gradient step on the predicted box, relative to the box's scale.
     public static let stepSize = 1e-3
 
+    /// Samples, then proves, every box property (see `ConvergenceCheck.stage1`).
     public static func check(_ loss: CompiledLoss, budget: Stage1Budget) -> [PropertyResult] {
         let probe = BoxProbe(loss)
         let pairs = Swift.max(16, Int(Double(randomPairs) * budget.sampleScale))

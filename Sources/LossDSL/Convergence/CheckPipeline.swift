@@ -11,8 +11,11 @@ public enum CheckPipeline {
     /// Everything a check found: the report (one section per static check and per property,
     /// and one for the simulation), and the structured results behind it.
     public struct Outcome: Sendable {
+        /// The sections `lossc check` prints.
         public var report: CheckReport
+        /// Stage 1's results (empty when it did not run).
         public var properties: [PropertyResult] = []
+        /// Stage 2's result, when it ran.
         public var simulation: SimulationResult?
         /// Why stage 2 did not run, when it was asked for and did not.
         public var simulationSkipped: String?

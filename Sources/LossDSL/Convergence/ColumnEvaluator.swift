@@ -6,7 +6,9 @@
 /// It reads the operator table only (`Op.apply`, `Op.applyClassAxis`) in the same order as
 /// `ReferenceEvaluator`, so its results are bit-identical to it (the tests check this).
 public struct ColumnEvaluator<T: LossReal>: Sendable {
+    /// The graph evaluated.
     public let graph: Graph
+    /// The nodes whose columns `evaluate` returns.
     public let roots: [NodeID]
     let params: [T]
     let order: [Int]
@@ -14,24 +16,35 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     let ops: [Op]
     let arg0: [Int], arg1: [Int], arg2: [Int], arity: [Int]
 
+    /// Prepares the live part of `graph` for `roots`, with the params' values.
     public init(graph: Graph, roots: [NodeID], params: [Double]) {
         self.graph = graph
         self.roots = roots
         self.params = params.map { T($0) }
         let live = graph.reachable(from: roots)
         order = (0..<graph.count).filter { live[$0] }
-        ops = graph.nodes.map(\.op)
-        arity = graph.nodes.map(\.args.count)
-        arg0 = graph.nodes.map { $0.args.count > 0 ? Int($0.args[0]) : 0 }
-        arg1 = graph.nodes.map { $0.args.count > 1 ? Int($0.args[1]) : 0 }
-        arg2 = graph.nodes.map { $0.args.count > 2 ? Int($0.args[2]) : 0 }
+        // Only live nodes are filled in (a compiled graph also holds the dead nodes of its passes).
+        var ops = [Op](repeating: .constant, count: graph.count)
+        var arity = [Int](repeating: 0, count: graph.count), a0 = arity, a1 = arity, a2 = arity
+        for i in order {
+            let args = graph.nodes[i].args
+            ops[i] = graph.nodes[i].op
+            arity[i] = args.count
+            if args.count > 0 { a0[i] = Int(args[0]) }
+            if args.count > 1 { a1[i] = Int(args[1]) }
+            if args.count > 2 { a2[i] = Int(args[2]) }
+        }
+        self.ops = ops; self.arity = arity; arg0 = a0; arg1 = a1; arg2 = a2
     }
 
     /// One evaluated column: `values` holds one entry per sample, or `rows * classes` entries
     /// (sample-major) for a class vector; `uniform` columns hold one value for every sample.
     public struct Column: Sendable {
+        /// The entries, laid out as `layout` says.
         public var values: [T]
+        /// How `values` maps to samples and classes.
         public var layout: Layout
+        /// One value for all samples, one per sample, or one per sample and class.
         public enum Layout: Int, Sendable { case uniform, scalar, classVector }
 
         /// The value of sample `row`, class `k` (broadcasting uniform and scalar columns).

@@ -8,6 +8,11 @@ public enum ConvergenceCheck {
     /// Checks every property of the loss's kind. With `budget.stopAtFirstRefutation`, returns
     /// as soon as one property is refuted (the last result is the refuted one).
     public static func stage1(_ loss: CompiledLoss, budget: Stage1Budget = .thorough) -> [PropertyResult] {
+        // A proof bounds the whole graph once per box: cap boxes x nodes at about 4e7 per
+        // property, so a 100k-node formula still gets a short proof and answers in seconds.
+        var budget = budget
+        let nodes = loss.graph.liveCount(from: [loss.value] + loss.gradient)
+        budget.proofBoxes = Swift.min(budget.proofBoxes, Swift.max(16, 40_000_000 / Swift.max(nodes, 1)))
         switch loss.kind {
         case .binary: return BinaryProperties.check(loss, budget: budget)
         case .multiclass: return MulticlassProperties.check(loss, budget: budget)

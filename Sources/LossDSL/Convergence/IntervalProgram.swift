@@ -8,13 +8,16 @@
 /// Only on a clean box do the root bounds describe real, finite values, so a proof accepts a
 /// box only when it is clean.
 public struct IntervalProgram: Sendable {
+    /// The graph bounded.
     public let graph: Graph
+    /// The nodes whose bounds `bounds` returns.
     public let roots: [NodeID]
     /// The number of classes the class-axis operators assume (1 for scalar kinds).
     public let classes: Int
     let params: [Double]
     let order: [Int]
 
+    /// Prepares the live part of `graph` for `roots` (params as points; `classes` classes).
     public init(graph: Graph, roots: [NodeID], params: [Double], classes: Int = 1) {
         self.graph = graph
         self.roots = roots

@@ -10,6 +10,7 @@ public enum MulticlassProperties {
     /// |dL/dx_true| must stay at or above this while the true logit is at most every other.
     public static let gradientFloor = 1e-3
 
+    /// Samples, then proves, every multiclass property (see `ConvergenceCheck.stage1`).
     public static func check(_ loss: CompiledLoss, budget: Stage1Budget) -> [PropertyResult] {
         let probe = MulticlassProbe(loss)
         var refuted: [String: Counterexample] = [:]

@@ -1,7 +1,10 @@
 /// A named input value of a counterexample, e.g. `x = 2.5`.
 public struct NamedValue: Sendable, Equatable {
+    /// The input's name (`x`, `x1`, `C`, …).
     public let name: String
+    /// Its value.
     public let value: Double
+    /// A named value.
     public init(_ name: String, _ value: Double) { self.name = name; self.value = value }
 }
 
@@ -13,10 +16,12 @@ public struct Counterexample: Sendable, CustomStringConvertible {
     /// What went wrong there, with the numbers: "dL/dx = 0.12 > 0; L rises from … to …".
     public let observation: String
 
+    /// A counterexample at `inputs`, with what was observed there.
     public init(_ inputs: [NamedValue], _ observation: String) {
         self.inputs = inputs; self.observation = observation
     }
 
+    /// "x = 2, y = 1, w = 1: observation".
     public var description: String {
         inputs.map { "\($0.name) = \(shortNumber($0.value))" }.joined(separator: ", ") + ": " + observation
     }
@@ -31,7 +36,9 @@ public enum Verdict: Sendable {
     /// Neither: the part of the region that stayed open, and why.
     case undecided(open: String)
 
+    /// True for `refuted`.
     public var isRefuted: Bool { if case .refuted = self { return true }; return false }
+    /// True for `proved`.
     public var isProved: Bool { if case .proved = self { return true }; return false }
 
     /// "proved", "refuted" or "undecided".
@@ -52,8 +59,10 @@ public struct PropertyResult: Sendable {
     public let title: String
     /// The region it was checked on, e.g. "x ∈ [-15, 15], y = 1, w = 1".
     public let region: String
+    /// Proved, refuted or undecided.
     public let verdict: Verdict
 
+    /// A property's result.
     public init(id: String, title: String, region: String, verdict: Verdict) {
         self.id = id; self.title = title; self.region = region; self.verdict = verdict
     }
@@ -78,6 +87,7 @@ public struct Stage1Budget: Sendable {
     /// not reported.
     public var stopAtFirstRefutation: Bool
 
+    /// A budget; the defaults are `thorough`'s.
     public init(sampleScale: Double = 1, proofBoxes: Int = 4000, stopAtFirstRefutation: Bool = false) {
         self.sampleScale = sampleScale; self.proofBoxes = proofBoxes; self.stopAtFirstRefutation = stopAtFirstRefutation
     }

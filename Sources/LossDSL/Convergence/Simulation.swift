@@ -14,7 +14,9 @@ public struct ProxyTask: Sendable {
         case binary(BinaryProxy), multiclass(MulticlassProxy), box(BoxProxy)
     }
 
+    /// The kind of loss the task trains with.
     public let kind: LossKind
+    /// The seed the data were generated from.
     public let seed: UInt64
     let trainer: Trainer
     /// The standard loss the candidate is compared with.
@@ -82,14 +84,21 @@ public struct ProxyTask: Sendable {
 
 /// The verdict of stage 2 on one candidate.
 public struct SimulationResult: Sendable {
+    /// The candidate's kind.
     public let kind: LossKind
+    /// What the score measures (AP, accuracy, mean IoU).
     public let metric: String
+    /// The candidate's score on held-out data.
     public let score: Double
+    /// The standard loss's score with the same data and budget.
     public let reference: Double
+    /// The standard loss's name.
     public let referenceName: String
+    /// The untrained model's score.
     public let floor: Double
     /// (score - floor) / (reference - floor).
     public let ratio: Double
+    /// Whether the candidate reached the pass ratio (and trained to the end).
     public let passed: Bool
     /// Why it failed to train, if it did not finish.
     public let failure: String?

@@ -3,11 +3,14 @@ import Foundation
 /// One variable of a proof region: a name for messages, its range, and how it is split: at the
 /// arithmetic mean, or (for areas spanning many decades) at the geometric mean of v + offset.
 public struct ProofVariable: Sendable {
+    /// The name printed in open regions.
     public let name: String
+    /// The range the proof covers.
     public let range: ClosedRange<Double>
     /// Split in log(v + offset) rather than v; nil for a linear split.
     public let logOffset: Double?
 
+    /// A variable over `range`, split in log(v + logOffset) when an offset is given.
     public init(_ name: String, _ range: ClosedRange<Double>, logOffset: Double? = nil) {
         self.name = name; self.range = range
         self.logOffset = logOffset.flatMap { range.lowerBound + $0 > 0 ? $0 : nil }
