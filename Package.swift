@@ -15,7 +15,9 @@ let package = Package(
         .target(name: "CLossMath", exclude: ["README.md"],
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "Codegen", dependencies: ["LossDSL", "CLossMath"]),
-        .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen"]),
+        // Hand-written C loops, the baselines of `lossc bench closures` (same flags as CLossMath).
+        .target(name: "CLossBench", dependencies: ["CLossMath"], cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen", "CLossMath", "CLossBench"]),
         .testTarget(name: "LossDSLTests", dependencies: ["LossDSL"]),
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "LossDSL"]),
         .testTarget(name: "LosscTests", dependencies: ["LossDSL"]),

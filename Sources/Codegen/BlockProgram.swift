@@ -26,6 +26,9 @@ public struct BlockProgram: Sendable, CustomStringConvertible {
         public let op: Op
         public let args: [Operand]
         public let dest: Int
+        /// For `softmax`: also write `log_softmax` of the same argument here (both need the
+        /// row maximum and the sum of exps, computed once).
+        public var logSoftmaxDest: Int? = nil
     }
 
     public let kind: LossKind
@@ -58,7 +61,8 @@ public struct BlockProgram: Sendable, CustomStringConvertible {
     /// Schedules the nodes of `graph` that `roots` need, folding constants in `T`.
     public init<T: LossReal>(graph: Graph, roots: [NodeID], params: [Double], kind: LossKind, as _: T.Type) {
         self.kind = kind
-        inputCount = kind.inputs.count
+        let inputCount = kind.inputs.count
+        self.inputCount = inputCount
         var shapes = kind.inputs.map(\.shape)
         let live = graph.reachable(from: roots)
 
@@ -73,12 +77,37 @@ public struct BlockProgram: Sendable, CustomStringConvertible {
         }
         for r in roots { lastUse[alias[Int(r)]] = Int.max }
 
+        // softmax and log_softmax of the same argument run as one instruction.
+        var softmaxOf: [NodeID: Int] = [:], logSoftmaxOf: [NodeID: Int] = [:]
+        for i in 0..<graph.count where live[i] {
+            let n = graph.nodes[i]
+            if n.op == .softmax { softmaxOf[n.args[0]] = i }
+            if n.op == .logSoftmax { logSoftmaxOf[n.args[0]] = i }
+        }
+
         // Pass 2: emit instructions, folding constants and reusing dead work registers.
         var operand = [Operand?](repeating: nil, count: graph.count)
         var free: [Shape: [Int]] = [:]
         var code: [Instruction] = []
+        func allocate(_ shape: Shape) -> Int {
+            if let r = free[shape]?.popLast() { return r }
+            shapes.append(shape)
+            return shapes.count - 1
+        }
+        func release(argumentsOf i: Int) {
+            var released = Set<Int>()
+            for a in graph.nodes[i].args where lastUse[alias[Int(a)]] == i {
+                if case .register(let r)? = operand[alias[Int(a)]], r >= inputCount, released.insert(r).inserted {
+                    free[shapes[r], default: []].append(r)
+                }
+            }
+        }
         for i in 0..<graph.count where live[i] {
             let n = graph.nodes[i]
+            if operand[i] != nil {  // the second of a softmax/log_softmax pair: already computed
+                release(argumentsOf: i)
+                continue
+            }
             switch n.op {
             case .constant: operand[i] = .constant(Double(T(n.constant)))
             case .param: operand[i] = .constant(Double(T(params[Int(n.index)])))
@@ -93,17 +122,18 @@ public struct BlockProgram: Sendable, CustomStringConvertible {
                 // The destination is taken before the arguments' registers are released, so
                 // an instruction never writes a register it reads (loops vectorize without
                 // an overlap check failing, and the C block functions need distinct buffers).
-                let shape = graph.shapes[i]
-                let dest: Int
-                if let r = free[shape]?.popLast() { dest = r } else { dest = shapes.count; shapes.append(shape) }
-                code.append(Instruction(op: n.op, args: args, dest: dest))
-                operand[i] = .register(dest)
-                var released = Set<Int>()
-                for a in n.args where lastUse[alias[Int(a)]] == i {
-                    if case .register(let r)? = operand[alias[Int(a)]], r >= inputCount, released.insert(r).inserted {
-                        free[shapes[r], default: []].append(r)
-                    }
+                if n.op == .softmax || n.op == .logSoftmax,
+                   let s = softmaxOf[n.args[0]], let l = logSoftmaxOf[n.args[0]] {
+                    let ds = allocate(.classVector), dl = allocate(.classVector)
+                    code.append(Instruction(op: .softmax, args: args, dest: ds, logSoftmaxDest: dl))
+                    operand[s] = .register(ds)
+                    operand[l] = .register(dl)
+                } else {
+                    let dest = allocate(graph.shapes[i])
+                    code.append(Instruction(op: n.op, args: args, dest: dest))
+                    operand[i] = .register(dest)
                 }
+                release(argumentsOf: i)
             }
         }
         registerShapes = shapes
@@ -133,7 +163,8 @@ public struct BlockProgram: Sendable, CustomStringConvertible {
         var s = "; \(kind.rawValue) program: \(instructions.count) instructions, \(registerCount - inputCount) work registers\n"
         for ins in instructions {
             let shape = registerShapes[ins.dest] == .classVector ? " : class" : ""
-            s += "r\(ins.dest) = \(ins.op.name) " + ins.args.map(name).joined(separator: ", ") + shape + "\n"
+            let pair = ins.logSoftmaxDest.map { ", r\($0) = log_softmax" } ?? ""
+            s += "r\(ins.dest) = \(ins.op.name) " + ins.args.map(name).joined(separator: ", ") + shape + pair + "\n"
         }
         s += "outputs: " + outputs.map(name).joined(separator: ", ") + "\n"
         return s

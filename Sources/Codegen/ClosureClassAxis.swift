@@ -10,27 +10,31 @@ import LossDSL
 /// call over the whole block and sums use four accumulators (a different rounding order, the
 /// same math), which removes the add-latency chain of a sequential sum.
 enum ClassAxisLoops {
-    /// `softmax` (or `log_softmax` when `log`) of a class-vector argument.
-    static func softmax<T: BlockReal>(_ a: BlockArg<T>, _ o: Int, log: Bool, exactOrder: Bool, scratch: Int) -> BlockOp<T> {
+    /// `softmax` into register `soft` and/or `log_softmax` into register `log` (at least one),
+    /// of a class-vector argument: the row maximum and the sum of exps are computed once.
+    static func softmax<T: BlockReal>(_ a: BlockArg<T>, soft: Int?, log: Int?, exactOrder: Bool, scratch: Int) -> BlockOp<T> {
         return { regs, rows, classes in
-            let x = Loops.materialize(a, regs, scratch, rows, classes), y = regs[o]
+            let x = Loops.materialize(a, regs, scratch, rows, classes)
+            let ys = soft.map { regs[$0] }, yl = log.map { regs[$0] }
             if exactOrder {
                 for r in 0..<rows {
-                    let xs = x + r * classes, ys = y + r * classes
+                    let base = r * classes, xs = x + base
                     let m = rowMax(xs, classes)
                     var s: T = 0
                     for k in 0..<classes { s += T.exp(xs[k] - m) }
-                    if log {
+                    if let yl {
                         let ls = T.log(s)
-                        for k in 0..<classes { ys[k] = xs[k] - m - ls }
-                    } else {
-                        for k in 0..<classes { ys[k] = T.exp(xs[k] - m) / s }
+                        for k in 0..<classes { yl[base + k] = xs[k] - m - ls }
+                    }
+                    if let ys {
+                        for k in 0..<classes { ys[base + k] = T.exp(xs[k] - m) / s }
                     }
                 }
                 return
             }
-            // t = x - rowmax (kept for log_softmax), e = exp(t) in one block call.
-            let t = regs[scratch + 1], e = log ? regs[scratch + 2] : y
+            // t = x - rowmax, e = exp(t) in one block call (into the softmax register when
+            // there is one), then per row: softmax = e / s, log_softmax = t - log s.
+            let t = regs[scratch + 1], e = ys ?? regs[scratch + 2]
             for r in 0..<rows {
                 let base = r * classes
                 let m = rowMax(x + base, classes)
@@ -40,11 +44,12 @@ enum ClassAxisLoops {
             for r in 0..<rows {
                 let base = r * classes
                 let s = laneSum(e + base, classes)
-                if log {
+                if let yl {
                     let ls = T.log(s)
-                    for k in base..<(base + classes) { y[k] = t[k] - ls }
-                } else {
-                    for k in base..<(base + classes) { y[k] = e[k] / s }
+                    for k in base..<(base + classes) { yl[k] = t[k] - ls }
+                }
+                if let ys {
+                    for k in base..<(base + classes) { ys[k] = e[k] / s }
                 }
             }
         }

@@ -22,51 +22,47 @@ enum BlockArg<T: BlockReal> {
 /// specialized by the kinds of its arguments, so the per-element work is a tight loop over
 /// raw pointers that the compiler vectorizes (no bounds or exclusivity checks on pointers).
 ///
-/// The templates are `@inline(__always)` so that, inside the type-specialized builder, the
-/// element function `f` (a literal closure calling the operator table's math) is propagated
-/// into the loop and inlined.
+/// Each template is generic over the element function's type `F` (see `ElementOp`), so the
+/// specialized closure has the operator's math inlined into its loop.
 enum Loops {
     @inline(__always)
-    static func unary<T: BlockReal>(_ a: BlockArg<T>, _ o: Int, vector: Bool, scratch: Int,
-                                    _ f: @escaping @Sendable (T) -> T) -> BlockOp<T> {
-        guard case .full(let ra) = a else {
-            return general([a], o, vector: vector, scratch: scratch) { x, _, _ in f(x) }
-        }
+    static func unary<T: BlockReal, F: ElementOp>(_ f: F.Type, _ a: BlockArg<T>, _ o: Int, vector: Bool, scratch: Int) -> BlockOp<T> {
+        guard case .full(let ra) = a else { return general(f, [a], o, vector: vector, scratch: scratch) }
         return { regs, rows, classes in
             let n = vector ? rows * classes : rows
             let x = regs[ra], y = regs[o]
-            for i in 0..<n { y[i] = f(x[i]) }
+            for i in 0..<n { y[i] = F.apply(x[i], 0, 0) }
         }
     }
 
     @inline(__always)
-    static func binary<T: BlockReal>(_ a: BlockArg<T>, _ b: BlockArg<T>, _ o: Int, vector: Bool, scratch: Int,
-                                     _ f: @escaping @Sendable (T, T) -> T) -> BlockOp<T> {
+    static func binary<T: BlockReal, F: ElementOp>(_ f: F.Type, _ a: BlockArg<T>, _ b: BlockArg<T>, _ o: Int, vector: Bool,
+                                                   scratch: Int) -> BlockOp<T> {
         switch (a, b) {
         case (.full(let ra), .full(let rb)):
             return { regs, rows, classes in
                 let n = vector ? rows * classes : rows
                 let x = regs[ra], z = regs[rb], y = regs[o]
-                for i in 0..<n { y[i] = f(x[i], z[i]) }
+                for i in 0..<n { y[i] = F.apply(x[i], z[i], 0) }
             }
         case (.full(let ra), .constant(let c)):
             return { regs, rows, classes in
                 let n = vector ? rows * classes : rows
                 let x = regs[ra], y = regs[o]
-                for i in 0..<n { y[i] = f(x[i], c) }
+                for i in 0..<n { y[i] = F.apply(x[i], c, 0) }
             }
         case (.constant(let c), .full(let rb)):
             return { regs, rows, classes in
                 let n = vector ? rows * classes : rows
                 let z = regs[rb], y = regs[o]
-                for i in 0..<n { y[i] = f(c, z[i]) }
+                for i in 0..<n { y[i] = F.apply(c, z[i], 0) }
             }
         case (.full(let ra), .row(let rb)):
             return { regs, rows, classes in
                 let x = regs[ra], z = regs[rb], y = regs[o]
                 for r in 0..<rows {
                     let s = z[r], base = r * classes
-                    for k in base..<(base + classes) { y[k] = f(x[k], s) }
+                    for k in base..<(base + classes) { y[k] = F.apply(x[k], s, 0) }
                 }
             }
         case (.row(let ra), .full(let rb)):
@@ -74,32 +70,26 @@ enum Loops {
                 let x = regs[ra], z = regs[rb], y = regs[o]
                 for r in 0..<rows {
                     let s = x[r], base = r * classes
-                    for k in base..<(base + classes) { y[k] = f(s, z[k]) }
+                    for k in base..<(base + classes) { y[k] = F.apply(s, z[k], 0) }
                 }
             }
         default:
-            return general([a, b], o, vector: vector, scratch: scratch) { x, z, _ in f(x, z) }
+            return general(f, [a, b], o, vector: vector, scratch: scratch)
         }
-    }
-
-    @inline(__always)
-    static func ternary<T: BlockReal>(_ a: BlockArg<T>, _ b: BlockArg<T>, _ c: BlockArg<T>, _ o: Int, vector: Bool,
-                                      scratch: Int, _ f: @escaping @Sendable (T, T, T) -> T) -> BlockOp<T> {
-        general([a, b, c], o, vector: vector, scratch: scratch, f)
     }
 
     /// Any argument kinds: arguments that are not full registers are first expanded into
     /// scratch registers (`scratch`, `scratch + 1`, …), then one loop runs over full blocks.
     @inline(__always)
-    static func general<T: BlockReal>(_ args: [BlockArg<T>], _ o: Int, vector: Bool, scratch: Int,
-                                      _ f: @escaping @Sendable (T, T, T) -> T) -> BlockOp<T> {
+    static func general<T: BlockReal, F: ElementOp>(_ f: F.Type, _ args: [BlockArg<T>], _ o: Int, vector: Bool,
+                                                    scratch: Int) -> BlockOp<T> {
         return { regs, rows, classes in
             let n = vector ? rows * classes : rows
             let p0 = materialize(args[0], regs, scratch, rows, vector ? classes : 1)
             let p1 = args.count > 1 ? materialize(args[1], regs, scratch + 1, rows, vector ? classes : 1) : p0
             let p2 = args.count > 2 ? materialize(args[2], regs, scratch + 2, rows, vector ? classes : 1) : p0
             let y = regs[o]
-            for i in 0..<n { y[i] = f(p0[i], p1[i], p2[i]) }
+            for i in 0..<n { y[i] = F.apply(p0[i], p1[i], p2[i]) }
         }
     }
 

@@ -38,7 +38,8 @@ struct ClosureBuilder<T: BlockReal> {
         let o = ins.dest, exact = mode == .libm
         switch ins.op.shapeRule {
         case .classMap:
-            return ClassAxisLoops.softmax(args[0], o, log: ins.op == .logSoftmax, exactOrder: exact, scratch: scratch)
+            let log = ins.op == .logSoftmax ? o : ins.logSoftmaxDest
+            return ClassAxisLoops.softmax(args[0], soft: ins.op == .softmax ? o : nil, log: log, exactOrder: exact, scratch: scratch)
         case .classReduce:
             return ClassAxisLoops.reduce(args[0], args.count > 1 ? args[1] : nil, o, exactOrder: exact, scratch: scratch)
         case .elementwise:
@@ -53,17 +54,16 @@ struct ClosureBuilder<T: BlockReal> {
         return elementwise(ins.op, args, o, vector)
     }
 
-    /// `pow(a, e)` for exponents whose result needs no libm call (exact special cases agree
-    /// with C99 pow: pow(NaN, 0) = 1, pow(-0, 1/2) = +0, pow(-inf, 1/2) = +inf).
+    /// `pow(a, e)` for exponents whose result needs no libm call (see `PowTwoOp` and friends).
     private func power(_ a: BlockArg<T>, _ e: T, _ o: Int, _ vector: Bool) -> BlockOp<T>? {
         let s = scratch
         switch e {
-        case 0: return Loops.unary(a, o, vector: vector, scratch: s) { _ in 1 }
-        case 1: return Loops.unary(a, o, vector: vector, scratch: s) { $0 }
-        case 2: return Loops.unary(a, o, vector: vector, scratch: s) { $0 * $0 }
-        case 3: return Loops.unary(a, o, vector: vector, scratch: s) { $0 * $0 * $0 }
-        case -1: return Loops.unary(a, o, vector: vector, scratch: s) { 1 / $0 }
-        case 0.5: return Loops.unary(a, o, vector: vector, scratch: s) { $0 == -T.infinity ? T.infinity : $0.squareRoot() + 0 }
+        case 0: return Loops.unary(PowZeroOp.self, a, o, vector: vector, scratch: s)
+        case 1: return Loops.unary(PowOneOp.self, a, o, vector: vector, scratch: s)
+        case 2: return Loops.unary(PowTwoOp.self, a, o, vector: vector, scratch: s)
+        case 3: return Loops.unary(PowThreeOp.self, a, o, vector: vector, scratch: s)
+        case -1: return Loops.unary(PowMinusOneOp.self, a, o, vector: vector, scratch: s)
+        case 0.5: return Loops.unary(PowHalfOp.self, a, o, vector: vector, scratch: s)
         default: return nil
         }
     }
@@ -71,43 +71,42 @@ struct ClosureBuilder<T: BlockReal> {
     /// The loop of an elementwise operator, with the table's math inlined into it.
     private func elementwise(_ op: Op, _ a: [BlockArg<T>], _ o: Int, _ v: Bool) -> BlockOp<T> {
         let s = scratch
-        func u(_ f: @escaping @Sendable (T) -> T) -> BlockOp<T> { Loops.unary(a[0], o, vector: v, scratch: s, f) }
-        func b(_ f: @escaping @Sendable (T, T) -> T) -> BlockOp<T> { Loops.binary(a[0], a[1], o, vector: v, scratch: s, f) }
+        func u<F: ElementOp>(_ f: F.Type) -> BlockOp<T> { Loops.unary(f, a[0], o, vector: v, scratch: s) }
+        func b<F: ElementOp>(_ f: F.Type) -> BlockOp<T> { Loops.binary(f, a[0], a[1], o, vector: v, scratch: s) }
         switch op {
-        case .neg: return u { Op.neg.apply($0) }
-        case .exp: return u { Op.exp.apply($0) }
-        case .log: return u { Op.log.apply($0) }
-        case .abs: return u { Op.abs.apply($0) }
-        case .sqrt: return u { Op.sqrt.apply($0) }
-        case .softplus: return u { Op.softplus.apply($0) }
-        case .sigmoid: return u { Op.sigmoid.apply($0) }
-        case .tanh: return u { Op.tanh.apply($0) }
-        case .sin: return u { Op.sin.apply($0) }
-        case .cos: return u { Op.cos.apply($0) }
-        case .relu: return u { Op.relu.apply($0) }
-        case .scaledGD: return u { Op.scaledGD.apply($0) }
-        case .scaledALF: return u { Op.scaledALF.apply($0) }
-        case .scaledERF: return u { Op.scaledERF.apply($0) }
-        case .scaledERFC: return u { Op.scaledERFC.apply($0) }
-        case .log1p: return u { Op.log1p.apply($0) }
-        case .expm1: return u { Op.expm1.apply($0) }
-        case .sign: return u { Op.sign.apply($0) }
-        case .step: return u { Op.step.apply($0) }
-        case .cosh: return u { Op.cosh.apply($0) }
-        case .stopGradient: return u { Op.stopGradient.apply($0) }
-        case .add: return b { Op.add.apply($0, $1) }
-        case .sub: return b { Op.sub.apply($0, $1) }
-        case .mul: return b { Op.mul.apply($0, $1) }
-        case .div: return b { Op.div.apply($0, $1) }
-        case .pow: return b { Op.pow.apply($0, $1) }
-        case .min: return b { Op.min.apply($0, $1) }
-        case .max: return b { Op.max.apply($0, $1) }
-        case .select:
-            return Loops.ternary(a[0], a[1], a[2], o, vector: v, scratch: s) { Op.select.apply($0, $1, $2) }
+        case .neg: return u(NegOp.self)
+        case .exp: return u(ExpOp.self)
+        case .log: return u(LogOp.self)
+        case .abs: return u(AbsOp.self)
+        case .sqrt: return u(SqrtOp.self)
+        case .softplus: return u(SoftplusOp.self)
+        case .sigmoid: return u(SigmoidOp.self)
+        case .tanh: return u(TanhOp.self)
+        case .sin: return u(SinOp.self)
+        case .cos: return u(CosOp.self)
+        case .relu: return u(ReluOp.self)
+        case .scaledGD: return u(ScaledGDOp.self)
+        case .scaledALF: return u(ScaledALFOp.self)
+        case .scaledERF: return u(ScaledERFOp.self)
+        case .scaledERFC: return u(ScaledERFCOp.self)
+        case .log1p: return u(Log1pOp.self)
+        case .expm1: return u(Expm1Op.self)
+        case .sign: return u(SignOp.self)
+        case .step: return u(StepOp.self)
+        case .cosh: return u(CoshOp.self)
+        case .stopGradient: return u(StopGradientOp.self)
+        case .add: return b(AddOp.self)
+        case .sub: return b(SubOp.self)
+        case .mul: return b(MulOp.self)
+        case .div: return b(DivOp.self)
+        case .pow: return b(PowOp.self)
+        case .min: return b(MinOp.self)
+        case .max: return b(MaxOp.self)
+        case .select: return Loops.general(SelectOp.self, a, o, vector: v, scratch: s)
         case .constant, .input, .param, .softmax, .logSoftmax, .dot, .sum:
             // Leaves and class-axis operators never reach here (the scheduler and `closure`
             // handle them); NaN keeps this total without trapping.
-            return Loops.general(a, o, vector: v, scratch: s) { _, _, _ in .nan }
+            return Loops.general(NaNOp.self, a, o, vector: v, scratch: s)
         }
     }
 }

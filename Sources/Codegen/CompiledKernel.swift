@@ -47,10 +47,11 @@ public final class LossKernel<T: BlockReal>: Sendable {
         }
         loss = compiled
         self.math = math
-        let params = compiled.formula.paramValues
-        let value = BlockProgram(graph: compiled.graph, roots: [compiled.value], params: params, kind: compiled.kind, as: T.self)
-        let full = BlockProgram(graph: compiled.graph, roots: [compiled.value] + compiled.gradient, params: params,
-                                kind: compiled.kind, as: T.self)
+        func program(_ roots: [NodeID]) -> BlockProgram {
+            let lowered = BlockLowering.lower(compiled, roots: roots, mode: math)
+            return BlockProgram(graph: lowered.graph, roots: lowered.roots, params: [], kind: compiled.kind, as: T.self)
+        }
+        let value = program([compiled.value]), full = program([compiled.value] + compiled.gradient)
         valueEngine = Engine.make(value, mode: math, blockElements: Self.blockElements)
         gradientEngine = Engine.make(full, mode: math, blockElements: Self.blockElements)
     }
