@@ -2,7 +2,8 @@ import LossDSL
 
 /// Rewrites an optimized loss graph into the form the closures run best, before scheduling.
 ///
-/// - Params become constants (their values are fixed when a kernel is built).
+/// - Params become constants (their values are fixed when a kernel is built), and operators on
+///   constants are folded, in the element type (as the reference evaluator computes them).
 /// - `sigmoid` and `softplus` of the same `a` or `-a` share one `exp(-|a|)` and one
 ///   `log1p(exp(-|a|))`: focal loss uses sigmoid(±x) and softplus(±x), four C calls with four
 ///   exps, which become one exp and one log1p. The expansion is the operator table's stable
@@ -13,7 +14,7 @@ import LossDSL
 /// - In `MathMode.vectorized` only: `pow(a, e)` with e = 0, 1, 2, 3 or -1 becomes 1, a, a·a,
 ///   a·a·a or 1/a (within an ulp or two of libm's pow, not bit-identical).
 enum BlockLowering {
-    static func lower(_ c: CompiledLoss, roots: [NodeID], mode: MathMode) -> (graph: Graph, roots: [NodeID]) {
+    static func lower<T: LossReal>(_ c: CompiledLoss, roots: [NodeID], mode: MathMode, as _: T.Type) -> (graph: Graph, roots: [NodeID]) {
         let old = c.graph, params = c.formula.paramValues
         let live = old.reachable(from: roots)
         func base(_ id: NodeID) -> NodeID { old[id].op == .neg ? old[id].args[0] : id }
@@ -56,7 +57,14 @@ enum BlockLowering {
             case .pow where mode == .vectorized:
                 map[i] = power(&g, args[0], g.constantValue(args[1])) ?? g.apply(.pow, args)
             default:
-                map[i] = g.apply(n.op, args)
+                // Fold an elementwise operator on constants, in T as the evaluator would.
+                let values = args.compactMap { g.constantValue($0) }
+                if n.op.shapeRule == .elementwise, values.count == args.count {
+                    let v = values.map { T($0) }
+                    map[i] = g.constant(Double(n.op.apply(v[0], v.count > 1 ? v[1] : 0, v.count > 2 ? v[2] : 0)))
+                } else {
+                    map[i] = g.apply(n.op, args)
+                }
             }
         }
         return (g, roots.map { map[Int($0)] })

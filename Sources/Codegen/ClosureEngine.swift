@@ -38,13 +38,13 @@ struct Engine<T: BlockReal>: Sendable {
 enum EngineBuilder<T: BlockReal> {
     static func make(_ program: BlockProgram, _ mode: MathMode, _ blockElements: Int) -> Engine<T> {
         let ops = ClosureBuilder<T>(program: program, mode: mode).build()
-        let shapes = program.registerShapes, outputs = program.outputs, kind = program.kind
+        let shapes = program.registerShapes, outputs = program.outputs, kind = program.kind, constants = program.constantRegisters
         let scratch = ClosureBuilder<T>.scratchCount
         let run: @Sendable (CallBuffers<T>, Workspace<T>) -> Double = { call, ws in
             guard call.count > 0 else { return 0 }
             let classes = max(call.classes, 1)
             let rows = max(1, min(blockElements / classes, call.count))
-            let regs = ws.prepare(shapes: shapes, scratch: scratch, rows: rows, classes: classes)
+            let regs = ws.prepare(shapes: shapes, constants: constants, scratch: scratch, rows: rows, classes: classes)
             let ones = ws.ones
             var total = 0.0
             var start = 0

@@ -111,6 +111,16 @@ enum Loops {
         }
     }
 
+    /// A fused pair (see `FusedOp`) over four registers (unused ones repeat the first).
+    @inline(__always)
+    static func fused<T: BlockReal, K: FusedOp>(_ k: K.Type, _ p: (Int, Int, Int, Int), _ o: Int, vector: Bool) -> BlockOp<T> {
+        return { regs, rows, classes in
+            let n = vector ? rows * classes : rows
+            let a = regs[p.0], b = regs[p.1], c = regs[p.2], d = regs[p.3], y = regs[o]
+            for i in 0..<n { y[i] = K.apply(a[i], b[i], c[i], d[i]) }
+        }
+    }
+
     /// A C block function (`CLossMath`) over the block.
     @inline(__always)
     static func vectorFunction<T: BlockReal>(_ fn: VectorFunction, _ a: BlockArg<T>, _ o: Int, vector: Bool,

@@ -5,6 +5,7 @@ public enum MathMode: String, Sendable, CaseIterable {
     /// The fast path: `exp`, `log`, `log1p`, `expm1`, `tanh`, `sigmoid` and `softplus` run as
     /// vectorized C block functions (a few ulps from libm), `pow` with exponent 0, ±1, 2, 3 or
     /// 1/2 becomes multiplications or a square root, and class-axis sums use four accumulators.
+    /// (Fusion, register reuse and the shared exp of sigmoid/softplus are exact: both modes.)
     case vectorized
     /// Exactly the reference evaluator's arithmetic: the same libm call per element and the
     /// same order of operations, so results are bit-identical with `ReferenceEvaluator`.
@@ -45,6 +46,10 @@ struct ClosureBuilder<T: BlockReal> {
         case .elementwise:
             break
         }
+        if let inner = ins.inner {
+            // The scheduler only fuses cheap operators with all arguments in registers.
+            return fused(ins, inner: inner, vector) ?? Loops.general(NaNOp.self, args, o, vector: vector, scratch: scratch)
+        }
         if !exact, let fn = VectorFunction(op: ins.op) {
             return Loops.vectorFunction(fn, args[0], o, vector: vector, scratch: scratch)
         }
@@ -54,59 +59,50 @@ struct ClosureBuilder<T: BlockReal> {
         return elementwise(ins.op, args, o, vector)
     }
 
-    /// `pow(a, e)` for exponents whose result needs no libm call (see `PowTwoOp` and friends).
+    /// `pow(a, e)` for the exponents the lowering leaves (1/2; see `PowHalfOp`).
     private func power(_ a: BlockArg<T>, _ e: T, _ o: Int, _ vector: Bool) -> BlockOp<T>? {
-        let s = scratch
-        switch e {
-        case 0: return Loops.unary(PowZeroOp.self, a, o, vector: vector, scratch: s)
-        case 1: return Loops.unary(PowOneOp.self, a, o, vector: vector, scratch: s)
-        case 2: return Loops.unary(PowTwoOp.self, a, o, vector: vector, scratch: s)
-        case 3: return Loops.unary(PowThreeOp.self, a, o, vector: vector, scratch: s)
-        case -1: return Loops.unary(PowMinusOneOp.self, a, o, vector: vector, scratch: s)
-        case 0.5: return Loops.unary(PowHalfOp.self, a, o, vector: vector, scratch: s)
-        default: return nil
-        }
+        e == 0.5 ? Loops.unary(PowHalfOp.self, a, o, vector: vector, scratch: scratch) : nil
     }
 
     /// The loop of an elementwise operator, with the table's math inlined into it.
     private func elementwise(_ op: Op, _ a: [BlockArg<T>], _ o: Int, _ v: Bool) -> BlockOp<T> {
-        let s = scratch
-        func u<F: ElementOp>(_ f: F.Type) -> BlockOp<T> { Loops.unary(f, a[0], o, vector: v, scratch: s) }
-        func b<F: ElementOp>(_ f: F.Type) -> BlockOp<T> { Loops.binary(f, a[0], a[1], o, vector: v, scratch: s) }
-        switch op {
-        case .neg: return u(NegOp.self)
-        case .exp: return u(ExpOp.self)
-        case .log: return u(LogOp.self)
-        case .abs: return u(AbsOp.self)
-        case .sqrt: return u(SqrtOp.self)
-        case .softplus: return u(SoftplusOp.self)
-        case .sigmoid: return u(SigmoidOp.self)
-        case .tanh: return u(TanhOp.self)
-        case .sin: return u(SinOp.self)
-        case .cos: return u(CosOp.self)
-        case .relu: return u(ReluOp.self)
-        case .scaledGD: return u(ScaledGDOp.self)
-        case .scaledALF: return u(ScaledALFOp.self)
-        case .scaledERF: return u(ScaledERFOp.self)
-        case .scaledERFC: return u(ScaledERFCOp.self)
-        case .log1p: return u(Log1pOp.self)
-        case .expm1: return u(Expm1Op.self)
-        case .sign: return u(SignOp.self)
-        case .step: return u(StepOp.self)
-        case .cosh: return u(CoshOp.self)
-        case .stopGradient: return u(StopGradientOp.self)
-        case .add: return b(AddOp.self)
-        case .sub: return b(SubOp.self)
-        case .mul: return b(MulOp.self)
-        case .div: return b(DivOp.self)
-        case .pow: return b(PowOp.self)
-        case .min: return b(MinOp.self)
-        case .max: return b(MaxOp.self)
-        case .select: return Loops.general(SelectOp.self, a, o, vector: v, scratch: s)
-        case .constant, .input, .param, .softmax, .logSoftmax, .dot, .sum:
-            // Leaves and class-axis operators never reach here (the scheduler and `closure`
-            // handle them); NaN keeps this total without trapping.
-            return Loops.general(NaNOp.self, a, o, vector: v, scratch: s)
+        ElementOps.visit(op, Single(args: a, o: o, vector: v, scratch: scratch))
+    }
+
+    /// A fused pair: every argument is a register (the scheduler puts constants in constant
+    /// registers), the inner operator's arguments first.
+    private func fused(_ ins: BlockProgram.Instruction, inner: Op, _ vector: Bool) -> BlockOp<T>? {
+        let regs = ins.args.compactMap { a -> Int? in if case .register(let r) = a { r } else { nil } }
+        guard regs.count == ins.args.count, !regs.isEmpty else { return nil }
+        let k = min(inner.arity, regs.count)
+        let p = (regs[0], k > 1 ? regs[1] : regs[0], k > 2 ? regs[2] : regs[0], regs.count > k ? regs[k] : regs[0])
+        let outer = Outer<T>(inner: inner, second: ins.innerPosition == 1, p: p, o: ins.dest, vector: vector)
+        return ElementOps.fusable(ins.op, outer) ?? nil
+    }
+
+    private struct Single: ElementOpVisitor {
+        let args: [BlockArg<T>], o: Int, vector: Bool, scratch: Int
+        func visit<F: ElementOp>(_ f: F.Type) -> BlockOp<T> {
+            switch args.count {
+            case 1: return Loops.unary(f, args[0], o, vector: vector, scratch: scratch)
+            case 2: return Loops.binary(f, args[0], args[1], o, vector: vector, scratch: scratch)
+            default: return Loops.general(f, args, o, vector: vector, scratch: scratch)
+            }
+        }
+    }
+
+    private struct Outer<U: BlockReal>: ElementOpVisitor {
+        let inner: Op, second: Bool, p: (Int, Int, Int, Int), o: Int, vector: Bool
+        func visit<F: ElementOp>(_: F.Type) -> BlockOp<U>? {
+            ElementOps.fusable(inner, Inner<U, F>(second: second, p: p, o: o, vector: vector))
+        }
+    }
+
+    private struct Inner<U: BlockReal, OuterOp: ElementOp>: ElementOpVisitor {
+        let second: Bool, p: (Int, Int, Int, Int), o: Int, vector: Bool
+        func visit<F: ElementOp>(_: F.Type) -> BlockOp<U> {
+            second ? Loops.fused(FuseSecond<F, OuterOp>.self, p, o, vector: vector)
+                : Loops.fused(FuseFirst<F, OuterOp>.self, p, o, vector: vector)
         }
     }
 }

@@ -72,3 +72,90 @@ enum PowHalfOp: ElementOp {
         a == -T.infinity ? T.infinity : a.squareRoot() + 0
     }
 }
+
+/// A composition of two element functions: the inner one's result is the outer one's first
+/// argument (`FuseFirst`) or second (`FuseSecond`). The inner one reads `a, b, c`; the
+/// outer one's other argument is `d`. (Unused arguments are ignored by the table's math.)
+protocol FusedOp: SendableMetatype {
+    static func apply<T: BlockReal>(_ a: T, _ b: T, _ c: T, _ d: T) -> T
+}
+enum FuseFirst<Inner: ElementOp, Outer: ElementOp>: FusedOp {
+    @inline(__always) static func apply<T: BlockReal>(_ a: T, _ b: T, _ c: T, _ d: T) -> T {
+        Outer.apply(Inner.apply(a, b, c), d, 0)
+    }
+}
+enum FuseSecond<Inner: ElementOp, Outer: ElementOp>: FusedOp {
+    @inline(__always) static func apply<T: BlockReal>(_ a: T, _ b: T, _ c: T, _ d: T) -> T {
+        Outer.apply(d, Inner.apply(a, b, c), 0)
+    }
+}
+
+/// Something built from an element function chosen at run time (a visitor: Swift has no
+/// generic closures). `ElementOps.visit` calls `visit` with the operator's type, so the
+/// result is specialized for it.
+protocol ElementOpVisitor {
+    associatedtype Result
+    func visit<F: ElementOp>(_ f: F.Type) -> Result
+}
+
+enum ElementOps {
+    /// The operators that fuse (cheap, no libm call): a fused pair stays one tight loop.
+    static func isFusable(_ op: Op) -> Bool { fusable(op, Probe()) != nil }
+
+    private struct Probe: ElementOpVisitor { func visit<F: ElementOp>(_ f: F.Type) {} }
+
+    /// Calls `v` with the type of a fusable operator, or returns nil.
+    static func fusable<V: ElementOpVisitor>(_ op: Op, _ v: V) -> V.Result? {
+        switch op {
+        case .neg: return v.visit(NegOp.self)
+        case .abs: return v.visit(AbsOp.self)
+        case .relu: return v.visit(ReluOp.self)
+        case .step: return v.visit(StepOp.self)
+        case .add: return v.visit(AddOp.self)
+        case .sub: return v.visit(SubOp.self)
+        case .mul: return v.visit(MulOp.self)
+        case .div: return v.visit(DivOp.self)
+        case .min: return v.visit(MinOp.self)
+        case .max: return v.visit(MaxOp.self)
+        case .select: return v.visit(SelectOp.self)
+        default: return nil
+        }
+    }
+
+    /// Calls `v` with the type of any elementwise operator (NaNOp for the others, which the
+    /// scheduler never passes).
+    static func visit<V: ElementOpVisitor>(_ op: Op, _ v: V) -> V.Result {
+        switch op {
+        case .neg: return v.visit(NegOp.self)
+        case .exp: return v.visit(ExpOp.self)
+        case .log: return v.visit(LogOp.self)
+        case .abs: return v.visit(AbsOp.self)
+        case .sqrt: return v.visit(SqrtOp.self)
+        case .softplus: return v.visit(SoftplusOp.self)
+        case .sigmoid: return v.visit(SigmoidOp.self)
+        case .tanh: return v.visit(TanhOp.self)
+        case .sin: return v.visit(SinOp.self)
+        case .cos: return v.visit(CosOp.self)
+        case .relu: return v.visit(ReluOp.self)
+        case .scaledGD: return v.visit(ScaledGDOp.self)
+        case .scaledALF: return v.visit(ScaledALFOp.self)
+        case .scaledERF: return v.visit(ScaledERFOp.self)
+        case .scaledERFC: return v.visit(ScaledERFCOp.self)
+        case .log1p: return v.visit(Log1pOp.self)
+        case .expm1: return v.visit(Expm1Op.self)
+        case .sign: return v.visit(SignOp.self)
+        case .step: return v.visit(StepOp.self)
+        case .cosh: return v.visit(CoshOp.self)
+        case .stopGradient: return v.visit(StopGradientOp.self)
+        case .add: return v.visit(AddOp.self)
+        case .sub: return v.visit(SubOp.self)
+        case .mul: return v.visit(MulOp.self)
+        case .div: return v.visit(DivOp.self)
+        case .pow: return v.visit(PowOp.self)
+        case .min: return v.visit(MinOp.self)
+        case .max: return v.visit(MaxOp.self)
+        case .select: return v.visit(SelectOp.self)
+        case .constant, .input, .param, .softmax, .logSoftmax, .dot, .sum: return v.visit(NaNOp.self)
+        }
+    }
+}

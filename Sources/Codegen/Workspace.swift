@@ -28,8 +28,8 @@ public final class Workspace<T: BlockReal>: @unchecked Sendable {
 
     /// Lays out the registers of `shapes` plus `scratch` class-vector-sized scratch registers
     /// and a block of ones, for blocks of `rows` samples of `classes` classes, growing the
-    /// memory if needed. Returns the register table.
-    func prepare(shapes: [Shape], scratch: Int, rows: Int, classes: Int) -> Registers<T> {
+    /// memory if needed, and fills the constant registers. Returns the register table.
+    func prepare(shapes: [Shape], constants: [BlockProgram.ConstantRegister], scratch: Int, rows: Int, classes: Int) -> Registers<T> {
         // Each register starts on a 64-byte boundary (16 floats) so vector loads line up.
         func rounded(_ n: Int) -> Int { (n + 15) & ~15 }
         let scalarSize = rounded(rows), vectorSize = rounded(rows * classes)
@@ -58,6 +58,9 @@ public final class Workspace<T: BlockReal>: @unchecked Sendable {
         }
         p.update(repeating: 1, count: rows)
         ones = p
+        for c in constants {
+            table[c.register].update(repeating: T(c.value), count: shapes[c.register] == .classVector ? rows * classes : rows)
+        }
         return table
     }
 }

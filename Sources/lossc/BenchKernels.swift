@@ -24,11 +24,10 @@ enum BenchKernels {
         let baselines: [(String, (UnsafeMutablePointer<Float>?) -> Double)]
     }
 
-    /// A measured time: best of `repeat` runs, in ns per element.
+    /// A measured time: best of `repeatCount` runs (at least one) in ns per element.
     static func time(_ repeatCount: Int, elements: Int, _ body: () -> Void) -> Double {
-        body()  // warm-up: page in the buffers, fill the pools
         var best = Double.infinity
-        for _ in 0..<repeatCount {
+        for _ in 0..<max(1, repeatCount) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             body()
             let t1 = DispatchTime.now().uptimeNanoseconds
@@ -42,7 +41,7 @@ enum BenchKernels {
         let repeatCount = try positive(a.value("repeat") ?? "5", "repeat")
         let dir = a.value("examples") ?? "examples"
         let data = BenchData(elements: elements)
-        Terminal.write("lossc bench closures: float32, value + gradient, ns per element (best of \(repeatCount)), "
+        Terminal.write("lossc bench closures: float32, value + gradient, ns per element (best of \(repeatCount) interleaved rounds), "
                        + "\(ProcessInfo.processInfo.activeProcessorCount) cores\n")
         Terminal.write("  binary: \(data.n) elements; multiclass: \(data.rows) rows x \(BenchData.classes) classes; box: \(data.n) box pairs\n\n")
         Terminal.write("loss            reference  closures  value-only  closures(libm)  " + "hand-written: Swift(libm)  Swift(vector)  C(libm)  C(vector)   agree\n")
@@ -72,22 +71,32 @@ enum BenchKernels {
             let gradientCount = c.kind == .box ? 4 * data.n : count
 
             let ref = referenceTime(kernel.loss, data)
+            // Every variant is timed once per round, rounds repeat, and each keeps its best:
+            // on a shared machine a burst of load then hits all variants alike.
             var closureSum = 0.0
-            let closures = time(repeatCount, elements: count) { closureSum = data.call(kernel, gradient: gradient) }
-            let valueOnly = time(repeatCount, elements: count) { _ = data.call(kernel, gradient: nil) }
-            let libm = time(max(1, repeatCount / 2), elements: count) { _ = data.call(exact, gradient: check) }
-            var hand: [Double] = []
-            var agree = 0.0
-            for (_, body) in c.baselines {
-                var sum = 0.0
-                hand.append(time(repeatCount, elements: count) { sum = body(check) })
-                // How far each baseline is from the closures: sums relative, gradients relative to their largest.
-                var gmax: Float = 0, dmax: Float = 0
-                for i in 0..<gradientCount where c.kind != .box || !data.tie(i / 4) {
-                    gmax = max(gmax, abs(gradient[i])); dmax = max(dmax, abs(gradient[i] - check[i]))
-                }
-                agree = max(agree, abs(sum - closureSum) / max(abs(closureSum), 1e-30), Double(dmax / max(gmax, 1e-30)))
+            var sums = [Double](repeating: 0, count: c.baselines.count)
+            var variants: [() -> Void] = [
+                { closureSum = data.call(kernel, gradient: gradient) },
+                { _ = data.call(kernel, gradient: nil) },
+                { _ = data.call(exact, gradient: check) },
+            ]
+            for (j, (_, body)) in c.baselines.enumerated() { variants.append { sums[j] = body(check) } }
+            var best = [Double](repeating: .infinity, count: variants.count)
+            for v in variants { v() }  // warm-up: page in the buffers, fill the pools
+            for _ in 0..<repeatCount {
+                for (j, v) in variants.enumerated() { best[j] = min(best[j], time(0, elements: count, v)) }
             }
+            let (closures, valueOnly, libm) = (best[0], best[1], best[2])
+            let hand = Array(best[3...])
+            // How far the baselines are from the closures: sums relative, gradients relative to
+            // their largest entry (the gradient buffer holds the last baseline's, C(vector)).
+            _ = data.call(kernel, gradient: gradient)
+            var gmax: Float = 0, dmax: Float = 0
+            for i in 0..<gradientCount where c.kind != .box || !data.tie(i / 4) {
+                gmax = max(gmax, abs(gradient[i])); dmax = max(dmax, abs(gradient[i] - check[i]))
+            }
+            var agree = Double(dmax / max(gmax, 1e-30))
+            for s in sums { agree = max(agree, abs(s - closureSum) / max(abs(closureSum), 1e-30)) }
             func f(_ v: Double, _ w: Int) -> String { String(format: "%.2f", v).padded(w) }
             Terminal.write(c.name.padded(16) + f(ref, 11) + f(closures, 10) + f(valueOnly, 12) + f(libm, 16) + "".padded(14)
                            + f(hand[0], 13) + f(hand[1], 15) + f(hand[2], 9) + f(hand[3], 11) + String(format: "%.0e", agree) + "\n")
