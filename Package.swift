@@ -18,6 +18,8 @@ let package = Package(
         // Hand-written C loops, the baselines of `lossc bench closures` (same flags as CLossMath).
         .target(name: "CLossBench", dependencies: ["CLossMath"], cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen", "CLossMath", "CLossBench"]),
+        // A Swift trainer that embeds a compiled loss (LossKernel): `swift run lossc-train --loss FILE`.
+        .executableTarget(name: "lossc-train", dependencies: ["LossDSL", "Codegen"], path: "examples/SwiftTrainer"),
         .testTarget(name: "LossDSLTests", dependencies: ["LossDSL"]),
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "LossDSL"]),
         .testTarget(name: "LosscTests", dependencies: ["LossDSL"]),
