@@ -40,6 +40,10 @@ enum BenchKernels {
         let elements = try positive(a.value("elements") ?? "4194304", "elements")
         let repeatCount = try positive(a.value("repeat") ?? "5", "repeat")
         let dir = a.value("examples") ?? "examples"
+        let only = a.value("loss").map { $0.split(separator: ",").map(String.init) } ?? names
+        for name in only where !names.contains(name) {
+            throw UsageError("--loss: unknown benchmark loss '\(name)'", hint: "available: " + names.joined(separator: ", "))
+        }
         let data = BenchData(elements: elements)
         Terminal.write("lossc bench closures: float32, value + gradient, ns per element (best of \(repeatCount) interleaved rounds), "
                        + "\(ProcessInfo.processInfo.activeProcessorCount) cores\n")
@@ -47,12 +51,7 @@ enum BenchKernels {
         Terminal.write("loss            reference  closures  value-only  closures(libm)  " + "hand-written: Swift(libm)  Swift(vector)  C(libm)  C(vector)   agree\n")
         Terminal.flush()
         var summary: [String] = []
-        let all = cases(data)
-        let only = a.value("loss").map { $0.split(separator: ",").map(String.init) } ?? all.map(\.name)
-        for name in only where !all.contains(where: { $0.name == name }) {
-            throw UsageError("--loss: unknown benchmark loss '\(name)'", hint: "available: " + all.map(\.name).joined(separator: ", "))
-        }
-        for c in all where only.contains(c.name) {
+        for c in cases(data) where only.contains(c.name) {
             let path = dir + "/" + c.file
             let kernel: LossKernel<Float>, exact: LossKernel<Float>
             do {
@@ -122,6 +121,9 @@ enum BenchKernels {
         guard let n = Int(s), n > 0 else { throw UsageError("--\(name): '\(s)' is not a positive integer") }
         return n
     }
+
+    /// The benchmarked losses, in order.
+    static let names = ["focal", "bce", "cross_entropy", "giou"]
 
     static func cases(_ d: BenchData) -> [Case] {
         let n = d.n, rows = d.rows, c = BenchData.classes
