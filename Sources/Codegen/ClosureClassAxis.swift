@@ -37,7 +37,7 @@ enum ClassAxisLoops {
             let t = regs[scratch + 1], e = ys ?? regs[scratch + 2]
             for r in 0..<rows {
                 let base = r * classes
-                let m = rowMax(x + base, classes)
+                let m = laneMax(x + base, classes)
                 for k in base..<(base + classes) { t[k] = x[k] - m }
             }
             T.apply(.exp, t, e, rows * classes)
@@ -92,6 +92,24 @@ enum ClassAxisLoops {
         var m = -T.infinity
         for k in 0..<n where p[k] > m { m = p[k] }
         return m.isFinite ? m : 0
+    }
+
+    /// `rowMax` with four independent running maxima (NaNs skipped the same way; a maximum of
+    /// zero may come out as -0 instead of +0, which only changes the sign of a zero result).
+    @inline(__always)
+    static func laneMax<T: BlockReal>(_ p: UnsafePointer<T>, _ n: Int) -> T {
+        var m0 = -T.infinity, m1 = -T.infinity, m2 = -T.infinity, m3 = -T.infinity
+        var i = 0
+        while i + 4 <= n {
+            m0 = p[i] > m0 ? p[i] : m0; m1 = p[i + 1] > m1 ? p[i + 1] : m1
+            m2 = p[i + 2] > m2 ? p[i + 2] : m2; m3 = p[i + 3] > m3 ? p[i + 3] : m3
+            i += 4
+        }
+        while i < n { m0 = p[i] > m0 ? p[i] : m0; i += 1 }
+        m0 = m1 > m0 ? m1 : m0
+        m2 = m3 > m2 ? m3 : m2
+        m0 = m2 > m0 ? m2 : m0
+        return m0.isFinite ? m0 : 0
     }
 
     /// A sum with four independent accumulators (four add chains in flight instead of one).
