@@ -15,6 +15,7 @@ import LossDSL
 public struct BlockProgram: Sendable, CustomStringConvertible {
     /// Where an instruction reads an argument or a program its output.
     public enum Operand: Hashable, Sendable {
+        /// A register (an input, a work register or a constant register).
         case register(Int)
         /// A value broadcast to every sample (and class), stored as the `Double` that converts
         /// exactly to the element type it was folded in.
@@ -23,8 +24,11 @@ public struct BlockProgram: Sendable, CustomStringConvertible {
 
     /// `dest = op(args)`, elementwise over a block (or per sample for class-axis operators).
     public struct Instruction: Sendable {
+        /// The operator (for a fused pair, the outer one).
         public let op: Op
+        /// The arguments, in the operator's order (for a fused pair, see `inner`).
         public let args: [Operand]
+        /// The register written.
         public let dest: Int
         /// For `softmax`: also write `log_softmax` of the same argument here (both need the
         /// row maximum and the sum of exps, computed once).
@@ -33,27 +37,33 @@ public struct BlockProgram: Sendable, CustomStringConvertible {
         /// `inner.arity` args, and its result is argument `innerPosition` of `op`, whose other
         /// argument (if any) is the last arg. The producer's value is never stored.
         public var inner: Op? = nil
+        /// Which argument of `op` the fused producer's result is (0 or 1).
         public var innerPosition = 0
     }
 
     /// A register that holds one constant everywhere (filled once per call), so fused
     /// instructions read every argument from a register and need one loop shape only.
     public struct ConstantRegister: Sendable {
+        /// The register filled.
         public let register: Int
+        /// Its value (converts exactly to the element type).
         public let value: Double
     }
 
+    /// The loss kind, which fixes the input registers.
     public let kind: LossKind
     /// The shape of each register; inputs first.
     public let registerShapes: [Shape]
     /// How many registers are the kind's inputs.
     public let inputCount: Int
+    /// The instructions, in execution order.
     public let instructions: [Instruction]
     /// The roots, in the order they were asked for (value first, then the gradient).
     public let outputs: [Operand]
     /// Registers to fill with a constant before running.
     public let constantRegisters: [ConstantRegister]
 
+    /// Registers in all: inputs, work registers and constant registers.
     public var registerCount: Int { registerShapes.count }
 
     /// The shape of an operand (constants are scalars, broadcast where needed).

@@ -8,6 +8,7 @@ import LossDSL
 /// whose C spelling names one of these functions (`exp`, `log`, `log1p`, `expm1`, `tanh`,
 /// and the `sigmoid`/`softplus` helpers) is computed with it.
 public enum VectorFunction: String, CaseIterable, Sendable {
+    /// `lossc_vexp[f]`, `lossc_vlog[f]`, … (the case name is the C function's stem).
     case exp, log, log1p, expm1, tanh, sigmoid, softplus
 
     /// The block function that computes an operator with this C spelling, if there is one.

@@ -26,6 +26,8 @@ public struct LossResult<T: BlockReal>: Sendable {
 public struct KernelError: Error, Sendable, CustomStringConvertible {
     /// What is wrong, in one sentence.
     public let message: String
+    /// An error with this message.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
