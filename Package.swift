@@ -17,7 +17,11 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "Codegen", dependencies: ["LossDSL", "CLossMath"]),
         .target(name: "LossSearch", dependencies: ["LossDSL", "Codegen"]),
-        .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen", "LossSearch"]),
+        // Hand-written C loops, the baselines of `lossc bench closures` (same flags as CLossMath).
+        .target(name: "CLossBench", dependencies: ["CLossMath"], cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .executableTarget(name: "lossc", dependencies: ["LossDSL", "Codegen", "LossSearch", "CLossMath", "CLossBench"]),
+        // A Swift trainer that embeds a compiled loss (LossKernel): `swift run lossc-train --loss FILE`.
+        .executableTarget(name: "lossc-train", dependencies: ["LossDSL", "Codegen"], path: "examples/SwiftTrainer"),
         .testTarget(name: "LossDSLTests", dependencies: ["LossDSL"]),
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "LossDSL"]),
         .testTarget(name: "LossSearchTests", dependencies: ["LossSearch", "LossDSL"]),

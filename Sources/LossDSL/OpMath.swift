@@ -4,7 +4,9 @@
 /// the scaled erf uses erfc to avoid cancellation); the stabilize pass handles compositions.
 extension Op {
     /// Applies an elementwise operator. Unused arguments are ignored.
-    @inline(__always)
+    /// `@inlinable` so backends in other modules (the closure backend's loops) specialize and
+    /// inline the math for a constant operator instead of calling the generic entry point.
+    @inlinable @inline(__always)
     public func apply<T: LossReal>(_ a: T, _ b: T = 0, _ c: T = 0) -> T {
         switch self {
         case .constant, .input, .param, .softmax, .logSoftmax, .dot, .sum:
@@ -83,13 +85,13 @@ extension Op {
     }
 }
 
-@inline(__always) func stableSigmoid<T: LossReal>(_ a: T) -> T {
+@inlinable @inline(__always) func stableSigmoid<T: LossReal>(_ a: T) -> T {
     if a >= 0 { return 1 / (1 + T.exp(-a)) }
     let e = T.exp(a)
     return e / (1 + e)
 }
 
-@inline(__always) func stableSoftplus<T: LossReal>(_ a: T) -> T {
+@inlinable @inline(__always) func stableSoftplus<T: LossReal>(_ a: T) -> T {
     // max(a, 0) + log1p(exp(-|a|)): exp never overflows and log1p keeps the small tail.
     (a > 0 ? a : 0) + T.log1p(T.exp(-Swift.abs(a)))
 }

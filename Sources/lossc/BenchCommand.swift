@@ -5,8 +5,8 @@ import LossDSL
 /// growing size, and print how the time grows (linear passes: ratio ~ size ratio).
 enum BenchCommand {
     static let spec = CommandSpec(
-        name: "bench", summary: "Benchmarks: compile, fuzz, check (and the backends' own).",
-        usage: "bench compile|fuzz|check|search [options]",
+        name: "bench", summary: "Benchmarks: compile, fuzz, check, search, closures.",
+        usage: "bench compile|fuzz|check|search|closures [options]",
         options: [
             OptionSpec(name: "nodes", value: "N,N,…", help: "compile: formula sizes (default 10000,100000)."),
             OptionSpec(name: "iterations", value: "N", help: "fuzz: number of mutated inputs (default 200000)."),
@@ -15,7 +15,7 @@ enum BenchCommand {
             OptionSpec(name: "kind", value: "K", help: "check: binary, multiclass, box or all (default all); search: the kind (default binary)."),
             OptionSpec(name: "population", value: "N", help: "search: candidates per generation (default 1000)."),
             OptionSpec(name: "generations", value: "G", help: "search: generations (default 8)."),
-        ],
+        ] + BenchKernels.options,
         positionals: 1...1,
         details: "Example: swift build -c release && .build/release/lossc bench compile --nodes 10000,100000")
 
@@ -25,7 +25,8 @@ enum BenchCommand {
         case "fuzz": return try fuzz(a)
         case "check": return try BenchChecks.run(a)
         case "search": return try BenchSearch.run(a)
-        default: throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, fuzz, check, search")
+        case "closures": return try BenchKernels.run(a)
+        default: throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, fuzz, check, search, closures")
         }
         let sizes = try (a.value("nodes") ?? "10000,100000").split(separator: ",").map { s -> Int in
             guard let n = Int(s), n > 0 else { throw UsageError("--nodes: '\(s)' is not a positive integer") }
