@@ -1,3 +1,4 @@
+import Codegen
 import LossDSL
 
 /// The search's built-in filters and proxy task, from the convergence simulation:
@@ -29,8 +30,13 @@ public struct BuiltinJudge: CandidateFilter, FitnessEvaluator {
         return .pass()
     }
 
+    /// The fastest evaluation available for the trainers: compiled closures, else the reference.
+    static func batchLoss(_ loss: CompiledLoss) -> BatchLoss {
+        KernelBatchLoss(loss) ?? ColumnBatchLoss(loss)
+    }
+
     public func stage2(_ c: Candidate) -> StageResult {
-        let r = Simulation.stage2(c.compiled, task: stage2Task)
+        let r = Simulation.stage2(Self.batchLoss(c.compiled), task: stage2Task)
         return r.passed ? .pass(r.score) : .fail(r.summary)
     }
 
@@ -41,8 +47,9 @@ public struct BuiltinJudge: CandidateFilter, FitnessEvaluator {
     /// The proxy fitness of any compiled loss of this kind.
     public func fitness(_ loss: CompiledLoss) -> StageResult {
         var sum = 0.0
+        let batch = Self.batchLoss(loss)
         for t in fitnessTasks {
-            let run = t.run(ColumnBatchLoss(loss))
+            let run = t.run(batch)
             if let f = run.failure { return .fail(f) }
             guard run.score.isFinite else { return .fail("non-finite score") }
             sum += run.score
