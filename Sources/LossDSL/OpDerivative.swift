@@ -19,7 +19,11 @@ extension Op {
         case .sigmoid:
             // sigma' = sigma * sigma(-a): no cancellation in 1 - sigma for large a.
             return [g.apply(.mul, o, g.apply(.sigmoid, g.apply(.neg, a)))]
-        case .tanh: return [g.apply(.sub, k(1), g.apply(.mul, o, o))]
+        case .tanh:
+            // 1 / cosh^2(a), not 1 - tanh^2(a): the latter loses every digit where tanh is near
+            // +-1 (found by the differential test against dual numbers).
+            let c = g.apply(.cosh, a)
+            return [g.apply(.div, k(1), g.apply(.mul, c, c))]
         case .sin: return [g.apply(.cos, a)]
         case .cos: return [g.apply(.neg, g.apply(.sin, a))]
         case .relu: return [g.apply(.step, a)]

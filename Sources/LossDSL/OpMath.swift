@@ -21,18 +21,24 @@ extension Op {
         case .tanh: return T.tanh(a)
         case .sin: return T.sin(a)
         case .cos: return T.cos(a)
-        case .relu: return a < 0 ? 0 : a
+        case .relu: return a > 0 ? a : (a.isNaN ? a : 0)   // relu(-0) = +0, relu(NaN) = NaN
         case .scaledGD:
-            // (gud(pi a/4) * 2/pi + 1)/2 with gud(t) = 2 atan(tanh(t/2)).
-            return T(2 / Double.pi) * T.atan(T.tanh(T(Double.pi / 8) * a)) + T(0.5)
+            // (gud(pi a/4) * 2/pi + 1)/2 with gud(t) = 2 atan(e^t) - pi/2, i.e. (2/pi) atan(e^(pi a/4)):
+            // no cancellation in the negative tail (the atan(tanh) form loses all digits there),
+            // and exp overflowing to +inf gives exactly 1.
+            return T(2 / Double.pi) * T.atan(T.exp(T(Double.pi / 4) * a))
         case .scaledALF:
-            let h = a / 2
-            // h / sqrt(1 + h^2) overflows to inf/inf for huge |h|; divide through by |h| there.
-            if Swift.abs(h) > 1 {
-                let r = 1 / T.sqrt(1 + 1 / (h * h))
-                return ((h < 0 ? -r : r) + 1) / 2
+            // (b/sqrt(1 + b^2) + 1)/2 with b = a/2. For b < 0 the sum cancels; there it equals
+            // 1 / (2 s (s - b)) with s = sqrt(1 + b^2), since (s + b)(s - b) = 1. For |b| > 1,
+            // b/s = sign(b)/sqrt(1 + 1/b^2), which stays finite up to infinite b.
+            let b = a / 2
+            if Swift.abs(b) > 1 {
+                if b > 0 { return (1 / T.sqrt(1 + 1 / (b * b)) + 1) / 2 }
+                let s = -b * T.sqrt(1 + 1 / (b * b))
+                return 1 / (2 * s * (s - b))
             }
-            return (h / T.sqrt(1 + h * h) + 1) / 2
+            let s = T.sqrt(1 + b * b)
+            return b < 0 ? 1 / (2 * s * (s - b)) : (b / s + 1) / 2
         case .scaledERF:
             // (1 + erf(z))/2 == erfc(-z)/2, which does not cancel for very negative z.
             return T.erfc(-T(Double.pi.squareRoot() / 4) * a) / 2

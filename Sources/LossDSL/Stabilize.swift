@@ -49,6 +49,12 @@ public enum Stabilize {
             }
             return nil
         },
+        Rule(name: "softplus-reflection", before: "a + softplus(-a)", after: "softplus(a)  (so a - log(sigmoid(a)) -> softplus(a))") { g, n in
+            for (a, sp) in g.bothOrders(n, .add) {
+                if let m = g.match(sp, .softplus), g.match(m, .neg) == a { return g.make(.softplus, a) }
+            }
+            return nil
+        },
         Rule(name: "log-exp", before: "log(exp(a))", after: "a") { g, n in
             guard let e = g.match(n, .log) else { return nil }
             return g.match(e, .exp)

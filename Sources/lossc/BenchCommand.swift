@@ -6,7 +6,7 @@ import LossDSL
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench", summary: "Benchmarks: compile, fuzz, check, search, closures.",
-        usage: "bench compile|fuzz|check|search|closures [options]",
+        usage: "bench compile|fuzz|check|search [options] | bench closures [--elements N] [--repeat N] [--loss NAME,…]",
         options: [
             OptionSpec(name: "nodes", value: "N,N,…", help: "compile: formula sizes (default 10000,100000)."),
             OptionSpec(name: "iterations", value: "N", help: "fuzz: number of mutated inputs (default 200000)."),
