@@ -22,7 +22,7 @@ struct Lowering {
 
     /// Call sugar: names that lower to several nodes (listed by `lossc ops`).
     static let sugar: [String: (arity: Int, summary: String)] = [
-        "clamp": (3, "clamp(a, lo, hi) = min(max(a, lo), hi); the derivative is 1 at lo and hi"),
+        "clamp": (3, "clamp(a, lo, hi) = min(max(a, lo), hi)"),
         "with_gradient": (2, "with_gradient(v, g): the value of v with the derivative of g (stop_gradient(v) + (g - stop_gradient(g)))"),
     ]
 

@@ -154,7 +154,9 @@ extension Lowering {
     }
 
     func setMisuse(_ n: NodeID, _ span: SourceSpan) -> Diagnostic {
-        let what = setOf(n).map { "'\($0)'" } ?? "this"
+        let live = graph.reachable(from: [n])
+        let marker = live.indices.first { live[$0] && setOf(NodeID($0)) != nil }
+        let what = marker.flatMap { setOf(NodeID($0)) }.map { "'\($0)'" } ?? "this"
         return Diagnostic("set-as-value", at: span, "\(what) is a set of entries, not a value",
                           hint: "a set is only the second argument of pairsum(expr, set)")
     }
