@@ -1,0 +1,404 @@
+/// The fast evaluator of ranking losses: value and gradient of a batch, in Float or Double.
+///
+/// Two strategies for `pairsum`:
+/// - `.sorted` (default): sort the entries by score once, then sum each pair expression with
+///   prefix sums over its `PairPiecewise` form (`SortedPairSums`): O(n log n) for piecewise
+///   polynomial expressions of d (AP-Loss's step, PAP's curves of a clamp, hard steps, times
+///   any factors of i and of j). Where an expression is not piecewise polynomial in d (e.g. a
+///   sigmoid of d, Smooth-AP), its non-polynomial intervals are evaluated pair by pair over the
+///   entries whose d falls there: O(P·N) in the worst case, less when the expression is
+///   constant outside a window (Smooth-AP's clamped exponent).
+/// - `.direct`: every pair evaluated (O(P·N)) by the block interpreter; the brute-force
+///   baseline of `lossc bench ranking`.
+/// Per-positive and batch constructs are the same in both. The reverse pass follows
+/// `RankingReference` (its documentation gives the semantics); results agree with it to
+/// rounding (exactly on the pairs evaluated pair by pair).
+///
+/// Not thread-safe (it reuses its buffers): one kernel per thread.
+public final class RankingKernel<T: LossReal> {
+    public enum Strategy: String, Sendable, CaseIterable { case sorted, direct }
+
+    public let formula: RankingFormula
+    public let strategy: Strategy
+    public let derivatives: RankingDerivatives
+    private let params: [Double]
+    private let pairs: [Int: PairSlot]
+    private let anchors: [Int: AnchorSlot]
+    private let rootTape: RankingTape<T>
+    private let rootPartials: RankingTape<T>?
+
+    /// One pair expression prepared for both strategies.
+    private struct PairNode {
+        let form: PairPiecewise
+        let tape: RankingTape<T>
+        let aTape: RankingTape<T>?
+        let aNodes: [NodeID]
+        let wTape: RankingTape<T>?
+        let wNodes: [NodeID]
+    }
+    private enum RowTarget { case s, u, slot(Int) }
+    private enum ColTarget { case s, u }
+    private struct PairSlot {
+        let set: RankingSet
+        let forward: PairNode
+        let rows: [(RowTarget, PairNode)]
+        let cols: [(ColTarget, PairNode)]
+        /// Direct strategy: all backward roots in one tape (rows first).
+        let backward: RankingTape<T>?
+    }
+    private struct AnchorSlot {
+        let forward: RankingTape<T>
+        let backward: RankingTape<T>?
+        let leaves: [Int]
+    }
+
+    public init(_ f: RankingFormula, strategy: Strategy = .sorted) {
+        formula = f
+        self.strategy = strategy
+        let dv = RankingDerivatives(f)
+        derivatives = dv
+        let params = f.formula.paramValues
+        self.params = params
+        var analyzer = PairAnalyzer(graph: dv.graph, params: params)
+        let anchorVarying = Set([RankingInput.si.rawValue, RankingInput.ui.rawValue]
+                                + f.slots.indices.filter { f.slots[$0].level == .anchor }.map { RankingInput.slotIndex($0) })
+        let pairVarying: Set<Int> = [RankingInput.d.rawValue, RankingInput.sj.rawValue, RankingInput.uj.rawValue]
+        let entryVarying: Set<Int> = [RankingInput.sj.rawValue, RankingInput.uj.rawValue]
+        var pairs: [Int: PairSlot] = [:], anchors: [Int: AnchorSlot] = [:]
+        for (k, slot) in f.slots.enumerated() {
+            let pd = dv.slots[k]
+            switch slot.kind {
+            case .pairSum(let set):
+                // The backward nodes: d loss/d s_i gets dq/dsi - dq/dd, d loss/d s_j gets dq/dsj + dq/dd.
+                var rowNodes: [(RowTarget, NodeID)] = [], colNodes: [(ColTarget, NodeID)] = []
+                if dv.reached[k] {
+                    let n = { (i: RankingInput) in pd.node(for: i.rawValue) }
+                    func combine(_ a: NodeID?, _ b: NodeID?, _ op: Op) -> NodeID? {
+                        guard let b else { return a }
+                        guard let a else { return op == .add ? b : analyzer.graph.apply(.neg, b) }
+                        return analyzer.graph.apply(op, a, b)
+                    }
+                    if let r = combine(n(.si), n(.d), .sub) { rowNodes.append((.s, r)) }
+                    if let r = n(.ui) { rowNodes.append((.u, r)) }
+                    for k2 in 0..<k { if let r = pd.node(for: RankingInput.slotIndex(k2)) { rowNodes.append((.slot(k2), r)) } }
+                    if let c = combine(n(.sj), n(.d), .add) { colNodes.append((.s, c)) }
+                    if let c = n(.uj) { colNodes.append((.u, c)) }
+                }
+                func prepare(_ node: NodeID) -> PairNode {
+                    let form = analyzer.analyze(node)
+                    let (a, w) = form.factors
+                    return PairNode(form: form, tape: RankingTape(graph: analyzer.graph, roots: [node], params: params, varying: pairVarying),
+                                    aTape: a.isEmpty ? nil : RankingTape(graph: analyzer.graph, roots: a, params: params, varying: anchorVarying),
+                                    aNodes: a,
+                                    wTape: w.isEmpty ? nil : RankingTape(graph: analyzer.graph, roots: w, params: params, varying: entryVarying),
+                                    wNodes: w)
+                }
+                let forward = prepare(slot.argument)
+                let rows = rowNodes.map { ($0.0, prepare($0.1)) }, cols = colNodes.map { ($0.0, prepare($0.1)) }
+                let all = rowNodes.map(\.1) + colNodes.map(\.1)
+                pairs[k] = PairSlot(set: set, forward: forward, rows: rows, cols: cols,
+                                    backward: all.isEmpty ? nil : RankingTape(graph: analyzer.graph, roots: all, params: params, varying: pairVarying))
+            case .maxBelow, .meanPositive, .sumPositive:
+                anchors[k] = AnchorSlot(forward: RankingTape(graph: dv.graph, roots: [slot.argument], params: params, varying: anchorVarying),
+                                        backward: dv.reached[k] && !pd.nodes.isEmpty
+                                            ? RankingTape(graph: dv.graph, roots: pd.nodes, params: params, varying: anchorVarying) : nil,
+                                        leaves: pd.leaves)
+            }
+        }
+        self.pairs = pairs
+        self.anchors = anchors
+        rootTape = RankingTape(graph: dv.graph, roots: [f.root], params: params, varying: [])
+        rootPartials = dv.root.nodes.isEmpty ? nil : RankingTape(graph: dv.graph, roots: dv.root.nodes, params: params, varying: [])
+    }
+
+    /// How each `pairsum` is evaluated by the sorted strategy, one line each.
+    public var plan: [String] {
+        formula.slots.indices.compactMap { k in
+            guard let p = pairs[k] else { return nil }
+            let f = p.forward.form
+            let how: String
+            if f.isPolynomial { how = "sort + prefix sums (\(f.cuts.count) breakpoint\(f.cuts.count == 1 ? "" : "s"))" }
+            else if f.isGeneral { how = "pair by pair: not piecewise polynomial in d" }
+            else {
+                let g = f.forms.filter { $0 == .general }.count
+                how = "sort + prefix sums, pair by pair on \(g) of \(f.forms.count) intervals of d (not polynomial there)"
+            }
+            let back = (p.rows.map(\.1) + p.cols.map(\.1)).allSatisfy { $0.form.isPolynomial } ? "" : "; its gradient has pair-by-pair intervals"
+            return "pairsum #\(k + 1) over \(p.set): \(how)\(back)"
+        }
+    }
+
+    /// Per-batch state shared by the passes.
+    private struct Context {
+        let batch: RankingBatch<T>
+        let pos: [Int]
+        let counts: (T, T, T)
+        var anchorValues: [[T]]
+        var batchValues: [T]
+        var members: [RankingSet: SortedPairSums<T>] = [:]
+    }
+
+    public func evaluate(_ batch: RankingBatch<T>) -> RankingResult<T> {
+        let f = formula, dv = derivatives
+        let part = batch.partition()
+        let pos = part.positives, np = pos.count
+        let sortedValid = strategy == .sorted || f.slots.contains(where: { $0.kind == .maxBelow })
+            ? RankingSort.order(part.valid, scores: batch.s) : part.valid
+        var number = [Int: Int](minimumCapacity: np)
+        for (p, i) in pos.enumerated() { number[i] = p }
+        let byScore = sortedValid.compactMap { number[$0] }
+        var ctx = Context(batch: batch, pos: pos, counts: (T(np), T(part.negatives.count), T(part.valid.count)),
+                          anchorValues: [[T]](repeating: [], count: f.slots.count), batchValues: [T](repeating: 0, count: f.slots.count))
+        var argmax = [[Int]](repeating: [], count: f.slots.count)
+        func members(_ s: RankingSet) -> SortedPairSums<T> {
+            if let m = ctx.members[s] { return m }
+            let j = strategy == .sorted ? RankingSort.members(s, sortedValid: sortedValid, batch: batch)
+                                        : RankingReference<T>.members(s, batch: batch, partition: part)
+            let m = SortedPairSums(entries: j, batch: batch)
+            ctx.members[s] = m
+            return m
+        }
+
+        for (k, slot) in f.slots.enumerated() {
+            if let p = pairs[k] {
+                let set = members(p.set)
+                ctx.anchorValues[k] = strategy == .sorted
+                    ? rowSums(p.forward, set, &ctx).map { T($0) }
+                    : directRows(p.forward.tape, set, &ctx, weights: nil).map { T($0[0]) }
+            } else if let a = anchors[k] {
+                let values = runAnchors(a.forward, &ctx)[0]
+                switch slot.kind {
+                case .maxBelow:
+                    var out = [T](repeating: 0, count: np), arg = [Int](repeating: 0, count: np)
+                    var best = -T.infinity, at = -1, g = 0
+                    while g < byScore.count {
+                        // A group of equal scores: every member sees the max over the whole group.
+                        var e = g
+                        while e < byScore.count, batch.s[pos[byScore[e]]] == batch.s[pos[byScore[g]]] { e += 1 }
+                        for q in byScore[g..<e] where values[q] > best || (values[q].isNaN && !best.isNaN) { best = values[q]; at = q }
+                        for q in byScore[g..<e] { out[q] = best; arg[q] = at >= 0 ? at : q }
+                        g = e
+                    }
+                    ctx.anchorValues[k] = out; argmax[k] = arg
+                case .meanPositive, .sumPositive:
+                    var sum: T = 0
+                    for v in values { sum += v }
+                    ctx.batchValues[k] = slot.kind == .sumPositive ? sum : (np == 0 ? 0 : sum / T(np))
+                case .pairSum: break
+                }
+            }
+        }
+        setBatch(rootTape, ctx)
+        rootTape.runUniform()
+        let loss = rootTape.root(0).values[0]
+
+        // Reverse pass.
+        var ds = [Double](repeating: 0, count: batch.count), du = [Double](repeating: 0, count: batch.count)
+        var adjBatch = [Double](repeating: 0, count: f.slots.count)
+        var adjAnchor = f.slots.map { $0.level == .anchor ? [Double](repeating: 0, count: np) : [] }
+        func add(_ leaf: Int, _ v: Double, positive p: Int?) {
+            guard leaf >= RankingInput.firstSlot else { return }
+            let k = leaf - RankingInput.firstSlot
+            if f.slots[k].level == .batch { adjBatch[k] += v } else if let p { adjAnchor[k][p] += v }
+        }
+        if let t = rootPartials {
+            setBatch(t, ctx); t.runUniform()
+            for (r, leaf) in dv.root.leaves.enumerated() { add(leaf, Double(t.root(r).values[0]), positive: nil) }
+        }
+        for k in f.slots.indices.reversed() where dv.reached[k] {
+            if let p = pairs[k] {
+                let set = members(p.set)
+                let w = adjAnchor[k].map { T($0) }
+                var rows: [[Double]], cols: [[Double]]
+                if strategy == .sorted {
+                    rows = p.rows.map { rowSums($0.1, set, &ctx) }
+                    cols = p.cols.map { columnSums($0.1, set, &ctx, weights: w) }
+                } else if let tape = p.backward {
+                    (rows, cols) = directBackward(tape, rowCount: p.rows.count, set, &ctx, weights: w)
+                } else { continue }
+                for (r, (target, _)) in p.rows.enumerated() {
+                    for q in 0..<np {
+                        let v = Double(w[q]) * rows[r][q]
+                        switch target {
+                        case .s: ds[pos[q]] += v
+                        case .u: du[pos[q]] += v
+                        case .slot(let k2): add(RankingInput.slotIndex(k2), v, positive: q)
+                        }
+                    }
+                }
+                for (c, (target, _)) in p.cols.enumerated() {
+                    for (position, j) in set.entries.enumerated() {
+                        if case .s = target { ds[j] += cols[c][position] } else { du[j] += cols[c][position] }
+                    }
+                }
+            } else if let a = anchors[k], let tape = a.backward, np > 0 {
+                var weight = [Double](repeating: 0, count: np)
+                switch f.slots[k].kind {
+                case .meanPositive: weight = [Double](repeating: adjBatch[k] / Double(np), count: np)
+                case .sumPositive: weight = [Double](repeating: adjBatch[k], count: np)
+                default: for q in 0..<np { weight[argmax[k][q]] += adjAnchor[k][q] }
+                }
+                let partials = runAnchors(tape, &ctx)
+                for (r, leaf) in a.leaves.enumerated() {
+                    for q in 0..<np {
+                        let v = weight[q] * Double(partials[r][q])
+                        if leaf == RankingInput.si.rawValue { ds[pos[q]] += v }
+                        else if leaf == RankingInput.ui.rawValue { du[pos[q]] += v }
+                        else { add(leaf, v, positive: q) }
+                    }
+                }
+            }
+        }
+        return RankingResult(loss: loss, ds: ds.map { T($0) }, du: dv.reachesU ? du.map { T($0) } : nil)
+    }
+
+    // MARK: - Filling tapes
+
+    private func setBatch(_ t: RankingTape<T>, _ ctx: Context) {
+        t.setUniform(RankingInput.numPositive.rawValue, ctx.counts.0)
+        t.setUniform(RankingInput.numNegative.rawValue, ctx.counts.1)
+        t.setUniform(RankingInput.numValid.rawValue, ctx.counts.2)
+        for (k, v) in ctx.batchValues.enumerated() where formula.slots[k].level == .batch { t.setUniform(RankingInput.slotIndex(k), v) }
+    }
+
+    private func setPositive(_ t: RankingTape<T>, _ ctx: Context, _ p: Int) {
+        let i = ctx.pos[p]
+        t.setUniform(RankingInput.si.rawValue, ctx.batch.s[i])
+        t.setUniform(RankingInput.ui.rawValue, ctx.batch.u[i])
+        for (k, v) in ctx.anchorValues.enumerated() where !v.isEmpty { t.setUniform(RankingInput.slotIndex(k), v[p]) }
+    }
+
+    /// Every root of an anchor-level tape at every positive.
+    private func runAnchors(_ t: RankingTape<T>, _ ctx: inout Context) -> [[T]] {
+        let np = ctx.pos.count, roots = t.rootCount
+        var out = [[T]](repeating: [T](repeating: 0, count: np), count: roots)
+        setBatch(t, ctx); t.runUniform()
+        var start = 0
+        while start < np {
+            let n = Swift.min(t.blockSize, np - start)
+            if let b = t.varyingInput(RankingInput.si.rawValue) { for q in 0..<n { b[q] = ctx.batch.s[ctx.pos[start + q]] } }
+            if let b = t.varyingInput(RankingInput.ui.rawValue) { for q in 0..<n { b[q] = ctx.batch.u[ctx.pos[start + q]] } }
+            for (k, v) in ctx.anchorValues.enumerated() where !v.isEmpty {
+                if let b = t.varyingInput(RankingInput.slotIndex(k)) { for q in 0..<n { b[q] = v[start + q] } }
+            }
+            t.run(count: n)
+            for r in 0..<roots {
+                let (v, s) = t.root(r)
+                for q in 0..<n { out[r][start + q] = v[q * s] }
+            }
+            start += n
+        }
+        return out
+    }
+
+    /// Fills the pair inputs for positions `range` of a set, starting at `at`.
+    private func fillPairs(_ t: RankingTape<T>, _ set: SortedPairSums<T>, _ ctx: Context, si: T, _ range: Range<Int>) {
+        let d = t.varyingInput(RankingInput.d.rawValue), sj = t.varyingInput(RankingInput.sj.rawValue), uj = t.varyingInput(RankingInput.uj.rawValue)
+        for (q, position) in range.enumerated() {
+            let j = set.entries[position]
+            d?[q] = ctx.batch.s[j] - si
+            sj?[q] = ctx.batch.s[j]
+            uj?[q] = ctx.batch.u[j]
+        }
+    }
+
+    // MARK: - Sorted strategy
+
+    private func factors(_ node: PairNode, _ set: SortedPairSums<T>, _ ctx: inout Context) -> (a: [NodeID: [T]], w: [NodeID: [T]]) {
+        var a: [NodeID: [T]] = [:], w: [NodeID: [T]] = [:]
+        if let t = node.aTape { for (r, v) in runAnchors(t, &ctx).enumerated() { a[node.aNodes[r]] = v } }
+        if let t = node.wTape {
+            setBatch(t, ctx); t.runUniform()
+            var values = [[T]](repeating: [T](repeating: 0, count: set.entries.count), count: node.wNodes.count)
+            var start = 0
+            while start < set.entries.count {
+                let n = Swift.min(t.blockSize, set.entries.count - start)
+                fillPairs(t, set, ctx, si: 0, start..<(start + n))
+                t.run(count: n)
+                for r in node.wNodes.indices { let (v, s) = t.root(r); for q in 0..<n { values[r][start + q] = v[q * s] } }
+                start += n
+            }
+            for (r, n) in node.wNodes.enumerated() { w[n] = values[r] }
+        }
+        return (a, w)
+    }
+
+    private func rowSums(_ node: PairNode, _ set: SortedPairSums<T>, _ ctx: inout Context) -> [Double] {
+        let (a, w) = factors(node, set, &ctx)
+        var prefixes: [NodeID?: SortedPairSums<T>.Prefix] = [nil: set.prefix(nil)]
+        for (n, v) in w { prefixes[n] = set.prefix(v) }
+        let scores = ctx.pos.map { ctx.batch.s[$0] }
+        setBatch(node.tape, ctx)
+        let c = ctx
+        return set.rowSums(node.form, anchorScores: scores, a: { a[$0]![$1] }, prefixes: prefixes) { p, range in
+            self.directSum(node.tape, set, c, p, range)
+        }
+    }
+
+    private func columnSums(_ node: PairNode, _ set: SortedPairSums<T>, _ ctx: inout Context, weights: [T]) -> [Double] {
+        let (a, w) = factors(node, set, &ctx)
+        let scores = ctx.pos.map { ctx.batch.s[$0] }
+        setBatch(node.tape, ctx)
+        let c = ctx
+        return set.columnSums(node.form, anchorScores: scores, weights: weights, a: { a[$0]![$1] }, w: w) { p, range, weight, out in
+            self.setPositive(node.tape, c, p); node.tape.runUniform()
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let n = Swift.min(node.tape.blockSize, range.upperBound - start)
+                self.fillPairs(node.tape, set, c, si: c.batch.s[c.pos[p]], start..<(start + n))
+                node.tape.run(count: n)
+                let (v, s) = node.tape.root(0)
+                for q in 0..<n { out[start + q] += weight * Double(v[q * s]) }
+                start += n
+            }
+        }
+    }
+
+    /// Σ over a range of positions of a one-root pair tape, for positive p.
+    private func directSum(_ t: RankingTape<T>, _ set: SortedPairSums<T>, _ ctx: Context, _ p: Int, _ range: Range<Int>) -> Double {
+        setPositive(t, ctx, p); t.runUniform()
+        let si = ctx.batch.s[ctx.pos[p]]
+        var total = 0.0, start = range.lowerBound
+        while start < range.upperBound {
+            let n = Swift.min(t.blockSize, range.upperBound - start)
+            fillPairs(t, set, ctx, si: si, start..<(start + n))
+            t.run(count: n)
+            let (v, s) = t.root(0)
+            for q in 0..<n { total += Double(v[q * s]) }
+            start += n
+        }
+        return total
+    }
+
+    // MARK: - Direct strategy
+
+    /// Row sums of every root of a pair tape, per positive (the brute force).
+    private func directRows(_ t: RankingTape<T>, _ set: SortedPairSums<T>, _ ctx: inout Context, weights: [T]?) -> [[Double]] {
+        setBatch(t, ctx)
+        return ctx.pos.indices.map { p in [directSum(t, set, ctx, p, 0..<set.entries.count)] }
+    }
+
+    /// The backward sums of a pair slot pair by pair: row sums of the first `rowCount` roots
+    /// and weighted column sums of the others.
+    private func directBackward(_ t: RankingTape<T>, rowCount: Int, _ set: SortedPairSums<T>, _ ctx: inout Context,
+                                weights: [T]) -> ([[Double]], [[Double]]) {
+        let np = ctx.pos.count, nj = set.entries.count
+        var rows = [[Double]](repeating: [Double](repeating: 0, count: np), count: rowCount)
+        var cols = [[Double]](repeating: [Double](repeating: 0, count: nj), count: t.rootCount - rowCount)
+        setBatch(t, ctx)
+        for p in 0..<np {
+            setPositive(t, ctx, p); t.runUniform()
+            let si = ctx.batch.s[ctx.pos[p]], w = Double(weights[p])
+            var start = 0
+            while start < nj {
+                let n = Swift.min(t.blockSize, nj - start)
+                fillPairs(t, set, ctx, si: si, start..<(start + n))
+                t.run(count: n)
+                for r in 0..<rowCount { let (v, s) = t.root(r); var sum = 0.0; for q in 0..<n { sum += Double(v[q * s]) }; rows[r][p] += sum }
+                for c in cols.indices { let (v, s) = t.root(rowCount + c); for q in 0..<n { cols[c][start + q] += w * Double(v[q * s]) } }
+                start += n
+            }
+        }
+        return (rows, cols)
+    }
+}
