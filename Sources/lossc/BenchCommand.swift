@@ -5,17 +5,22 @@ import LossDSL
 /// growing size, and print how the time grows (linear passes: ratio ~ size ratio).
 enum BenchCommand {
     static let spec = CommandSpec(
-        name: "bench", summary: "Benchmarks (compile: front-end time vs formula size).",
-        usage: "bench compile [--nodes 10000,100000] [--seed N]",
+        name: "bench", summary: "Benchmarks (compile: front-end time vs formula size; ranking: fast vs brute-force ranking kernels).",
+        usage: "bench compile [--nodes 10000,100000] [--seed N] | bench ranking [--entries N] [--losses F,F] [--precision f32,f64] [--budget S]",
         options: [
             OptionSpec(name: "nodes", value: "N,N,…", help: "Formula sizes (default 10000,100000)."),
-            OptionSpec(name: "seed", value: "N", help: "Random seed of the generated formulas (default 1)."),
+            OptionSpec(name: "seed", value: "N", help: "Random seed of the generated formulas or batch (default 1)."),
+            OptionSpec(name: "entries", value: "N", help: "ranking: entries per batch (default 1000000)."),
+            OptionSpec(name: "losses", value: "F,F", help: "ranking: loss files (default examples/ap_loss.loss,examples/pap_retinanet.loss)."),
+            OptionSpec(name: "precision", value: "f32,f64", help: "ranking: precisions to run (default f32,f64)."),
+            OptionSpec(name: "budget", value: "S", help: "ranking: seconds the brute force may run before it is extrapolated (default 20)."),
         ],
         positionals: 1...1)
 
     static func run(_ a: Arguments) throws -> ExitStatus {
+        if a.positionals[0] == "ranking" { return try RankingBench.run(a) }
         guard a.positionals[0] == "compile" else {
-            throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile")
+            throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, ranking")
         }
         let sizes = try (a.value("nodes") ?? "10000,100000").split(separator: ",").map { s -> Int in
             guard let n = Int(s), n > 0 else { throw UsageError("--nodes: '\(s)' is not a positive integer") }

@@ -100,6 +100,30 @@ struct RankingKernelTests {
         }
     }
 
+    /// The radix sort (used from 256 entries) is a stable sort by score, in Float and Double,
+    /// with ties, negative values, -0 and +0.
+    @Test func radixSortIsAStableSortByScore() {
+        var r = TestRandom(17)
+        for n in [300, 5000] {
+            let d = (0..<n).map { _ in r.next() < 0.3 ? Double(Int(r.uniform(-4, 4))) / 2 : r.uniform(-1e3, 1e3) } + [0, -0.0, 0, -0.0]
+            let idx = Array(d.indices.reversed())
+            let want = idx.enumerated().sorted { d[$0.element] != d[$1.element] ? d[$0.element] < d[$1.element] : $0.offset < $1.offset }.map(\.element)
+            let got = RankingSort.order(idx, scores: d)
+            #expect(got == want)
+            let f = d.map(Float.init)
+            let wantF = idx.enumerated().sorted { f[$0.element] != f[$1.element] ? f[$0.element] < f[$1.element] : $0.offset < $1.offset }.map(\.element)
+            #expect(RankingSort.order(idx, scores: f) == wantF)
+        }
+    }
+
+    @Test func largeBatchesUseTheRadixPath() throws {
+        for name in Self.examples {
+            let f = try RankingFormula.parse(try example(name), params: name.hasPrefix("pap") ? ["num_topk": 300] : [:])
+            let b = randomBatch(700, seed: 31337, positives: 0.05, grid: 0.125)
+            check(f, b, tol: 1e-10, "\(name) n=700")
+        }
+    }
+
     /// The published forms are fully polynomial in d (no pair-by-pair work); Smooth-AP is not.
     @Test func planReportsTheFastForm() throws {
         for name in ["ap_loss.loss", "pap_retinanet.loss", "pap_retinanet_4fn.loss"] {

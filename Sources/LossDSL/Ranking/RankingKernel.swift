@@ -132,22 +132,27 @@ public final class RankingKernel<T: LossReal> {
     private struct Context {
         let batch: RankingBatch<T>
         let pos: [Int]
+        /// Positive numbers by ascending (score, index).
+        let byScore: [Int]
         let counts: (T, T, T)
         var anchorValues: [[T]]
         var batchValues: [T]
         var members: [RankingSet: SortedPairSums<T>] = [:]
     }
 
+    // Prespecialized: callers in other modules would otherwise run it as unspecialized generic code.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func evaluate(_ batch: RankingBatch<T>) -> RankingResult<T> {
         let f = formula, dv = derivatives
         let part = batch.partition()
         let pos = part.positives, np = pos.count
         let sortedValid = strategy == .sorted || f.slots.contains(where: { $0.kind == .maxBelow })
             ? RankingSort.order(part.valid, scores: batch.s) : part.valid
-        var number = [Int: Int](minimumCapacity: np)
-        for (p, i) in pos.enumerated() { number[i] = p }
-        let byScore = sortedValid.compactMap { number[$0] }
-        var ctx = Context(batch: batch, pos: pos, counts: (T(np), T(part.negatives.count), T(part.valid.count)),
+        var number = [Int32](repeating: -1, count: batch.count)
+        for (p, i) in pos.enumerated() { number[i] = Int32(p) }
+        let byScore = sortedValid.compactMap { number[$0] >= 0 ? Int(number[$0]) : nil }
+        var ctx = Context(batch: batch, pos: pos, byScore: byScore, counts: (T(np), T(part.negatives.count), T(part.valid.count)),
                           anchorValues: [[T]](repeating: [], count: f.slots.count), batchValues: [T](repeating: 0, count: f.slots.count))
         var argmax = [[Int]](repeating: [], count: f.slots.count)
         func members(_ s: RankingSet) -> SortedPairSums<T> {
@@ -330,7 +335,7 @@ public final class RankingKernel<T: LossReal> {
         let scores = ctx.pos.map { ctx.batch.s[$0] }
         setBatch(node.tape, ctx)
         let c = ctx
-        return set.rowSums(node.form, anchorScores: scores, a: { a[$0]![$1] }, prefixes: prefixes) { p, range in
+        return set.rowSums(node.form, anchorScores: scores, order: ctx.byScore, a: { a[$0]![$1] }, prefixes: prefixes) { p, range in
             self.directSum(node.tape, set, c, p, range)
         }
     }
@@ -340,7 +345,7 @@ public final class RankingKernel<T: LossReal> {
         let scores = ctx.pos.map { ctx.batch.s[$0] }
         setBatch(node.tape, ctx)
         let c = ctx
-        return set.columnSums(node.form, anchorScores: scores, weights: weights, a: { a[$0]![$1] }, w: w) { p, range, weight, out in
+        return set.columnSums(node.form, anchorScores: scores, order: ctx.byScore, weights: weights, a: { a[$0]![$1] }, w: w) { p, range, weight, out in
             self.setPositive(node.tape, c, p); node.tape.runUniform()
             var start = range.lowerBound
             while start < range.upperBound {

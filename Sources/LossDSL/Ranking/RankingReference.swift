@@ -36,6 +36,8 @@ public struct RankingReference<T: LossReal>: Sendable {
         return j
     }
 
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func evaluate(_ batch: RankingBatch<T>) -> RankingResult<T> {
         let f = formula, dv = derivatives, g = dv.graph
         let params = f.formula.paramValues

@@ -2,9 +2,10 @@
 /// order-preserving 64-bit keys (4 passes of 16 bits), O(n) and much faster than a comparison
 /// sort at a million entries. Ties keep their input order.
 enum RankingSort {
-    /// An unsigned key whose order is the order of the values (-0 just below +0; NaN outside).
+    /// An unsigned key whose order is the order of the values (-0 and +0 equal, as they
+    /// compare; NaN outside).
     @inline(__always) static func key(_ v: Double) -> UInt64 {
-        let b = v.bitPattern
+        let b = (v == 0 ? 0 : v).bitPattern
         return b >> 63 == 1 ? ~b : b | (1 << 63)
     }
 
@@ -17,10 +18,13 @@ enum RankingSort {
                 scores[a.element] != scores[b.element] ? scores[a.element] < scores[b.element] : a.offset < b.offset
             }.map(\.element)
         }
+        // A Float converts to a Double with 29 zero low significand bits, so the lowest 16 bits
+        // of its key are the same for every value of one sign: that pass can be skipped.
+        let passes = T.significandBitCount <= Float.significandBitCount ? [1, 2, 3] : [0, 1, 2, 3]
         var keys = indices.map { key(Double(scores[$0])) }, idx = indices
         var keys2 = [UInt64](repeating: 0, count: n), idx2 = [Int](repeating: 0, count: n)
         var count = [Int](repeating: 0, count: 1 << 16)
-        for pass in 0..<4 {
+        for pass in passes {
             let shift = UInt64(pass * 16)
             for k in 0..<(1 << 16) { count[k] = 0 }
             for k in keys { count[Int((k >> shift) & 0xFFFF)] += 1 }

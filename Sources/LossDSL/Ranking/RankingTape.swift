@@ -91,9 +91,7 @@ final class RankingTape<T: LossReal> {
     func run(count: Int) {
         let m = storage
         for ins in varyingCode {
-            let d = m + ins.dst, a = m + ins.a, b = m + ins.b, c = m + ins.c
-            let sa = ins.sa, sb = ins.sb, sc = ins.sc, op = ins.op
-            for k in 0..<count { d[k] = op.apply(a[k &* sa], b[k &* sb], c[k &* sc]) }
+            ins.op.applyBlock(count, m + ins.dst, m + ins.a, ins.sa, m + ins.b, ins.sb, m + ins.c, ins.sc)
         }
     }
 
@@ -101,5 +99,51 @@ final class RankingTape<T: LossReal> {
     func root(_ k: Int) -> (values: UnsafePointer<T>, stride: Int) {
         let n = Int(roots[k])
         return (UnsafePointer(storage + offset[n]), stride[n])
+    }
+}
+
+extension Op {
+    /// `d[k] = apply(a[k*sa], b[k*sb], c[k*sc])` for k < count, with the operator chosen once
+    /// outside the loop: each case runs a loop of the table's own `apply` for a constant
+    /// operator, which the compiler specializes (no math is restated here; the switch only
+    /// dispatches). A per-element switch costs more than most of the operators themselves.
+    @inline(__always)
+    func applyBlock<T: LossReal>(_ count: Int, _ d: UnsafeMutablePointer<T>, _ a: UnsafeMutablePointer<T>, _ sa: Int,
+                                 _ b: UnsafeMutablePointer<T>, _ sb: Int, _ c: UnsafeMutablePointer<T>, _ sc: Int) {
+        @inline(__always) func loop(_ op: Op) {
+            for k in 0..<count { d[k] = op.apply(a[k &* sa], b[k &* sb], c[k &* sc]) }
+        }
+        switch self {
+        case .constant, .input, .param, .softmax, .logSoftmax, .dot, .sum: preconditionFailure("\(name) is not elementwise")
+        case .neg: loop(.neg)
+        case .exp: loop(.exp)
+        case .log: loop(.log)
+        case .abs: loop(.abs)
+        case .sqrt: loop(.sqrt)
+        case .softplus: loop(.softplus)
+        case .sigmoid: loop(.sigmoid)
+        case .tanh: loop(.tanh)
+        case .sin: loop(.sin)
+        case .cos: loop(.cos)
+        case .relu: loop(.relu)
+        case .scaledGD: loop(.scaledGD)
+        case .scaledALF: loop(.scaledALF)
+        case .scaledERF: loop(.scaledERF)
+        case .scaledERFC: loop(.scaledERFC)
+        case .add: loop(.add)
+        case .sub: loop(.sub)
+        case .mul: loop(.mul)
+        case .div: loop(.div)
+        case .pow: loop(.pow)
+        case .log1p: loop(.log1p)
+        case .expm1: loop(.expm1)
+        case .min: loop(.min)
+        case .max: loop(.max)
+        case .select: loop(.select)
+        case .stopGradient: loop(.stopGradient)
+        case .sign: loop(.sign)
+        case .step: loop(.step)
+        case .cosh: loop(.cosh)
+        }
     }
 }

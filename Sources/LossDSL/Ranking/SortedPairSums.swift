@@ -7,8 +7,8 @@
 ///   other entry's inputs).
 ///
 /// For positive i, the entries with d = s_j - s_i in one interval of the form are a contiguous
-/// range of J (two binary searches per breakpoint, comparing fl(s_j - s_i) exactly as the
-/// reference does). On a polynomial interval a term A(i)·p(d)·W(j) sums with prefix sums of W,
+/// range of J (two searches per breakpoint, comparing fl(s_j - s_i) exactly as the reference
+/// does; galloping from the previous positive's answer, positives taken by ascending score). On a polynomial interval a term A(i)·p(d)·W(j) sums with prefix sums of W,
 /// W·s and W·s² (row sums), or adds its coefficients in s_j to difference arrays over the range
 /// (column sums); general intervals and the pairs exactly at a breakpoint are evaluated pair by
 /// pair with the tape. Cost: a sort, O(P·B·log|J|) searches for B breakpoints, O(|J|) prefix
@@ -38,24 +38,45 @@ struct SortedPairSums<T: LossReal> {
         return p
     }
 
-    /// The first position whose fl(s_j - si) is >= b (`strict`: > b).
-    func search(_ si: T, _ b: Double, strict: Bool) -> Int {
-        var lo = 0, hi = entries.count
+    /// The first position whose fl(s_j - si) is >= b (`strict`: > b), searched from `hint`
+    /// outward by doubling steps (galloping): positives are visited by ascending score, so the
+    /// answer moves little and monotonically from one positive to the next.
+    func search(_ si: T, _ b: Double, strict: Bool, hint: inout Int) -> Int {
+        @inline(__always) func after(_ k: Int) -> Bool {
+            let d = Double(scores[k] - si)
+            return strict ? d > b : d >= b
+        }
+        let n = entries.count
+        var lo: Int, hi: Int
+        let h = Swift.min(Swift.max(hint, 0), n)
+        if h < n && !after(h) {
+            // The answer is above h.
+            var step = 1
+            lo = h + 1; hi = h + 1
+            while hi < n && !after(hi) { lo = hi + 1; hi = Swift.min(n, hi + step); step <<= 1 }
+            hi = Swift.min(hi, n)
+        } else {
+            var step = 1
+            hi = h; lo = h
+            while lo > 0 && after(lo - 1) { hi = lo - 1; lo = Swift.max(0, lo - step); step <<= 1 }
+        }
         while lo < hi {
             let mid = (lo + hi) >> 1
-            let d = Double(scores[mid] - si)
-            if strict ? d > b : d >= b { hi = mid } else { lo = mid + 1 }
+            if after(mid) { hi = mid } else { lo = mid + 1 }
         }
+        hint = lo
         return lo
     }
 
     /// For positive score si: the position ranges of each interval of the form, and of the
-    /// pairs exactly at each breakpoint.
-    func ranges(_ si: T, _ form: PairPiecewise) -> (intervals: [Range<Int>], points: [Range<Int>]) {
+    /// pairs exactly at each breakpoint. `hints` holds two search starts per breakpoint.
+    func ranges(_ si: T, _ form: PairPiecewise, hints: inout [Int]) -> (intervals: [Range<Int>], points: [Range<Int>]) {
         var intervals: [Range<Int>] = [], points: [Range<Int>] = []
+        intervals.reserveCapacity(form.cuts.count + 1); points.reserveCapacity(form.cuts.count)
         var start = 0
-        for b in form.cuts {
-            let lo = Swift.max(start, search(si, b, strict: false)), hi = Swift.max(lo, search(si, b, strict: true))
+        for (k, b) in form.cuts.enumerated() {
+            let lo = Swift.max(start, search(si, b, strict: false, hint: &hints[2 * k]))
+            let hi = Swift.max(lo, search(si, b, strict: true, hint: &hints[2 * k + 1]))
             intervals.append(start..<lo); points.append(lo..<hi)
             start = hi
         }
@@ -66,11 +87,13 @@ struct SortedPairSums<T: LossReal> {
     /// Row sums for each positive (`anchorScores[p]` = s_i). `a(node, p)` gives a term's
     /// per-positive factor, `w` the prefix sums of each per-entry factor, and `direct(p, range)`
     /// the pair-by-pair sum over a range of positions.
-    func rowSums(_ form: PairPiecewise, anchorScores: [T], a: (NodeID, Int) -> T, prefixes: [NodeID?: Prefix],
+    func rowSums(_ form: PairPiecewise, anchorScores: [T], order: [Int], a: (NodeID, Int) -> T, prefixes: [NodeID?: Prefix],
                  direct: (Int, Range<Int>) -> Double) -> [Double] {
-        anchorScores.indices.map { p in
+        var out = [Double](repeating: 0, count: anchorScores.count)
+        var hints = [Int](repeating: 0, count: 2 * form.cuts.count)
+        for p in order {
             let si = anchorScores[p], x = Double(si)
-            let (intervals, points) = ranges(si, form)
+            let (intervals, points) = ranges(si, form, hints: &hints)
             var total = 0.0
             for (range, f) in zip(intervals, form.forms) where !range.isEmpty {
                 guard case .terms(let terms) = f else { total += direct(p, range); continue }
@@ -87,22 +110,24 @@ struct SortedPairSums<T: LossReal> {
                 }
             }
             for range in points where !range.isEmpty { total += direct(p, range) }
-            return total
+            out[p] = total
         }
+        return out
     }
 
     /// Weighted column sums over J's positions. `direct(p, range, weight, &out)` adds
     /// weight·q(p, j) for each position of the range.
-    func columnSums(_ form: PairPiecewise, anchorScores: [T], weights: [T], a: (NodeID, Int) -> T, w: [NodeID?: [T]],
+    func columnSums(_ form: PairPiecewise, anchorScores: [T], order: [Int], weights: [T], a: (NodeID, Int) -> T, w: [NodeID?: [T]],
                     direct: (Int, Range<Int>, Double, inout [Double]) -> Void) -> [Double] {
         let n = entries.count
         var out = [Double](repeating: 0, count: n)
         // Difference arrays of the coefficients of 1, s_j, s_j^2, per per-entry factor.
         var diff: [NodeID?: [Double]] = [:]
         for case .terms(let ts) in form.forms { for t in ts where diff[t.w] == nil { diff[t.w] = [Double](repeating: 0, count: 3 * (n + 1)) } }
-        for p in anchorScores.indices {
+        var hints = [Int](repeating: 0, count: 2 * form.cuts.count)
+        for p in order {
             let si = anchorScores[p], x = Double(si), wp = Double(weights[p])
-            let (intervals, points) = ranges(si, form)
+            let (intervals, points) = ranges(si, form, hints: &hints)
             for (range, f) in zip(intervals, form.forms) where !range.isEmpty {
                 guard case .terms(let terms) = f else { direct(p, range, wp, &out); continue }
                 for t in terms {
