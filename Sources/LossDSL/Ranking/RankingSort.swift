@@ -1,6 +1,7 @@
 /// Sorting entries by score for the ranking kernels: a stable LSD radix sort on the scores'
-/// order-preserving 64-bit keys (4 passes of 16 bits), O(n) and much faster than a comparison
-/// sort at a million entries. Ties keep their input order.
+/// order-preserving 64-bit keys (11-bit digits, so each pass's buckets stay in cache; digits
+/// that are the same for every key are skipped), O(n) and much faster than a comparison sort
+/// at a million entries. Ties keep their input order.
 enum RankingSort {
     /// An unsigned key whose order is the order of the values (-0 and +0 equal, as they
     /// compare; NaN outside).
@@ -18,22 +19,36 @@ enum RankingSort {
                 scores[a.element] != scores[b.element] ? scores[a.element] < scores[b.element] : a.offset < b.offset
             }.map(\.element)
         }
-        // A Float converts to a Double with 29 zero low significand bits, so the lowest 16 bits
-        // of its key are the same for every value of one sign: that pass can be skipped.
-        let passes = T.significandBitCount <= Float.significandBitCount ? [1, 2, 3] : [0, 1, 2, 3]
+        // A Float converts to a Double with 29 zero low significand bits: its key's low 29 bits
+        // carry no order (0 for positives, all ones for negatives), so the digits start above.
+        let low = T.significandBitCount <= Float.significandBitCount ? 29 : 0
+        let bits = 11, buckets = 1 << bits, mask = UInt64(buckets - 1)
+        let shifts = Array(stride(from: low, to: 64, by: bits))
         var keys = indices.map { key(Double(scores[$0])) }, idx = indices
+        // All digit histograms in one pass.
+        var hist = [Int](repeating: 0, count: shifts.count * buckets)
+        for k in keys { for (d, sh) in shifts.enumerated() { hist[d * buckets + Int((k >> UInt64(sh)) & mask)] += 1 } }
         var keys2 = [UInt64](repeating: 0, count: n), idx2 = [Int](repeating: 0, count: n)
-        var count = [Int](repeating: 0, count: 1 << 16)
-        for pass in passes {
-            let shift = UInt64(pass * 16)
-            for k in 0..<(1 << 16) { count[k] = 0 }
-            for k in keys { count[Int((k >> shift) & 0xFFFF)] += 1 }
+        for (d, sh) in shifts.enumerated() {
+            let h = hist[(d * buckets)..<((d + 1) * buckets)]
+            if h.contains(n) { continue }  // every key has the same digit: nothing to reorder
+            var offsets = [Int](repeating: 0, count: buckets)
             var sum = 0
-            for k in 0..<(1 << 16) { let c = count[k]; count[k] = sum; sum += c }
-            for p in 0..<n {
-                let b = Int((keys[p] >> shift) & 0xFFFF)
-                keys2[count[b]] = keys[p]; idx2[count[b]] = idx[p]
-                count[b] += 1
+            for (b, c) in h.enumerated() { offsets[b] = sum; sum += c }
+            let shift = UInt64(sh)
+            keys.withUnsafeBufferPointer { kp in
+                idx.withUnsafeBufferPointer { ip in
+                    keys2.withUnsafeMutableBufferPointer { k2 in
+                        idx2.withUnsafeMutableBufferPointer { i2 in
+                            for p in 0..<n {
+                                let b = Int((kp[p] >> shift) & mask)
+                                let o = offsets[b]
+                                k2[o] = kp[p]; i2[o] = ip[p]
+                                offsets[b] = o + 1
+                            }
+                        }
+                    }
+                }
             }
             swap(&keys, &keys2); swap(&idx, &idx2)
         }
