@@ -13,6 +13,7 @@ enum CheckCommand {
         details: "Exit status 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad input.")
 
     static func run(_ a: Arguments) throws -> ExitStatus {
+        if let file = try RankingCLI.rankingFile(a.positionals[0]) { return try CheckRanking.run(a, file: file) }
         let formula = try loadFormula(a.positionals[0], params: try parseParams(a.values["param"] ?? []))
         let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
         let report = CheckReport.staticChecks(loss)
