@@ -288,4 +288,32 @@ struct RankingCLITests {
         let b = try CLI.run(["check", bad])
         #expect(b.status == 2 && b.err.contains("badr.loss:2:8: error: a ranking loss is one value for the batch"))
     }
+
+    @Test func searchParamsIsReproducibleAndResumable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-search-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let small = ["--only", "delta", "--rounds", "4", "--samples", "3", "--entries", "400", "--steps", "5", "--seed", "3"]
+        let whole = try CLI.run(["search-params", "examples/ap_loss.loss"] + small)
+        #expect(whole.status == 0 && whole.out.hasPrefix("# AP-Loss") && whole.out.contains("# searched by lossc search-params (ppo, seed 3, 4 rounds × 3)"),
+                "\(whole.out)\(whole.err)")
+        #expect(whole.err.contains("round 4/4"))
+        // The printed loss file parses and is formatted.
+        let best = try CLI.temp("best.loss", whole.out)
+        #expect(try CLI.run(["fmt", "--check", best]).status == 0)
+        // Pause after 2 rounds, resume: the same result as the uninterrupted search.
+        let ckpt = dir.appendingPathComponent("state.json").path
+        let first = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt, "--stop-after", "2"] + small)
+        #expect(first.status == 0 && first.out.isEmpty && first.err.contains("paused after round 2/4"), "\(first.err)")
+        let again = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt] + small)
+        #expect(again.status == 2 && again.err.contains("pass --resume to continue it"))
+        let resumed = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt, "--resume"] + small)
+        #expect(resumed.status == 0 && resumed.out == whole.out && resumed.err.contains("round 3/4") && !resumed.err.contains("round 2/4"))
+        let other = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt, "--resume", "--seed", "4"] + small.dropLast(2))
+        #expect(other.status == 2 && other.err.contains("is for another loss file or other settings"))
+        let bad = try CLI.run(["search-params", "examples/pap_retinanet.loss", "--only", "H7"])
+        #expect(bad.status == 2 && bad.err.contains("the loss has no param or curve 'H7'"))
+        let notRanking = try CLI.run(["search-params", "examples/focal.loss"])
+        #expect(notRanking.status == 2 && notRanking.err.contains("is not a ranking loss"))
+    }
 }
