@@ -79,9 +79,11 @@ let unaryMinusPrecedence = 3
 
 /// One control point of a `curve` statement, with the span of its `(x, y)` text.
 public struct CurvePoint: Sendable, Equatable {
+    /// The point, and where it is written (empty for points made by the API).
     public var x: Double
     public var y: Double
     public var span: SourceSpan
+    /// A point; the span defaults to empty.
     public init(x: Double, y: Double, span: SourceSpan = SourceSpan(start: 0, length: 0)) {
         self.x = x; self.y = y; self.span = span
     }

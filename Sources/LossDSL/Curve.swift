@@ -12,10 +12,12 @@
 /// the segments, so every pass, evaluator and backend handles it without a new operator, and
 /// `select`'s derivative rule gives exactly the left-slope convention.
 public struct Curve: Sendable, Equatable {
+    /// The name it is called by, its points (x and y non-decreasing), and where it is declared.
     public let name: String
     public let points: [CurvePoint]
     public let span: SourceSpan
 
+    /// A curve; `validate` says whether the points are acceptable.
     public init(name: String, points: [CurvePoint], span: SourceSpan) {
         self.name = name; self.points = points; self.span = span
     }

@@ -9,8 +9,11 @@
 ///   mean(min(r A, r_clip A)), r = exp(Σ_d log π_new - log π_old), r_clip with each dimension's
 ///   log-ratio clamped to [log(1 - ε), log(1 + ε)], ε = 0.1.
 public struct TruncatedNormalPolicy: Sendable, Equatable {
+    /// μ_x per dimension: the mean is sigmoid(μ_x).
     public var meanLogit: [Double]
+    /// The standard deviation, shared by every dimension.
     public var sigma: Double
+    /// PPO's clip range.
     public static let epsilon = 0.1
 
     /// Starts at the given means (clamped into (0.01, 0.99)) with PAP's initial σ = 0.2.
@@ -19,8 +22,10 @@ public struct TruncatedNormalPolicy: Sendable, Equatable {
         self.sigma = sigma
     }
 
+    /// A policy with the given state (as stored in a checkpoint).
     public init(meanLogit: [Double], sigma: Double) { self.meanLogit = meanLogit; self.sigma = sigma }
 
+    /// The mean of each dimension, in (0, 1).
     public var mean: [Double] { meanLogit.map { 1 / (1 + Double.exp(-$0)) } }
 
     /// Standard normal CDF.

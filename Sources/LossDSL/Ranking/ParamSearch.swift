@@ -9,8 +9,10 @@
 /// exact bit patterns, so a search stopped after any round and resumed from its checkpoint
 /// gives bit-identical results to an uninterrupted one.
 public enum ParamSearch {
+    /// How candidates are drawn.
     public enum Method: String, Sendable, Codable, CaseIterable { case ppo, random }
 
+    /// A new search at the formula as written (its reward `initialReward`), nothing run yet.
     public static func start(_ space: ParamSearchSpace, method: Method, rounds: Int, samples: Int, seed: UInt64,
                              fingerprint: UInt64, initialReward: Double) -> ParamSearchState {
         let policy = TruncatedNormalPolicy(mean: space.initial)
@@ -49,22 +51,29 @@ public enum ParamSearch {
 
 /// Everything a parameter search needs to go on: written to the checkpoint after each round.
 public struct ParamSearchState: Codable, Sendable, Equatable {
+    /// One evaluated candidate.
     public struct Sample: Codable, Sendable, Equatable {
         /// θ as exact bit patterns, and readable.
         public var bits: [UInt64]
         public var theta: [Double]
+        /// The proxy task's reward.
         public var reward: Double
+        /// The round it was drawn in (0: the formula as written).
         public var round: Int
+        /// Records θ exactly and readably.
         public init(_ theta: [Double], reward: Double, round: Int) {
             bits = theta.map(\.bitPattern); self.theta = theta; self.reward = reward; self.round = round
         }
+        /// θ from the exact bit patterns.
         public var exactTheta: [Double] { bits.map(Double.init(bitPattern:)) }
     }
 
+    /// The checkpoint format.
     public var version = 1
     public var method: ParamSearch.Method
     /// Names of the search dimensions (a resumed search must have the same).
     public var dimensions: [String]
+    /// Rounds in all, candidates per round, and the seed of the sampling.
     public var rounds: Int
     public var samples: Int
     public var seed: UInt64
@@ -72,11 +81,13 @@ public struct ParamSearchState: Codable, Sendable, Equatable {
     public var fingerprint: UInt64
     /// Rounds completed.
     public var round: Int
+    /// The random generator's state and the policy's, as bit patterns.
     public var rng: UInt64
     public var meanLogit: [UInt64]
     public var sigma: UInt64
     /// The formula as written.
     public var initial: Sample
+    /// Every candidate, round by round.
     public var history: [[Sample]]
 
     /// The best candidate so far (the initial formula if nothing beat it).
@@ -84,6 +95,7 @@ public struct ParamSearchState: Codable, Sendable, Equatable {
         history.joined().reduce(initial) { $1.reward > $0.reward ? $1 : $0 }
     }
 
+    /// Whether every round has run.
     public var finished: Bool { round >= rounds }
 }
 

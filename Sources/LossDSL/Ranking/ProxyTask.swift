@@ -13,20 +13,27 @@
 /// where a positive counts as a true positive only when u >= τ (COCO's AP@[.5:.95]); 0 when
 /// training produced a non-finite loss or gradient (PAP aborts such runs with reward 0).
 public struct ProxyRankingTask: Sendable {
+    /// One data split: features, labels, qualities.
     public struct Split: Sendable {
         /// Row-major entries × features.
         public let x: [Double]
+        /// Labels (1, 0, -1) and qualities.
         public let y: [Double]
         public let u: [Double]
+        /// The number of entries.
         public var count: Int { y.count }
     }
 
+    /// Features per entry.
     public let features: Int
+    /// The split the scorer is trained on (one pooled batch) and the one it is rewarded on.
     public let train: Split
     public let validation: Split
+    /// Adam steps per candidate and their learning rate.
     public let steps: Int
     public let learningRate: Double
 
+    /// Generates both splits (`entries` each) from `seed`.
     public init(seed: UInt64, entries: Int = 3000, features: Int = 16, steps: Int = 50, learningRate: Double = 0.05) {
         var rng = SeededGenerator(seed: seed)
         func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }

@@ -19,6 +19,7 @@ public enum RankingCheck {
     /// How many random batches each property is sampled on.
     public static let batches = 150
 
+    /// Every section of `lossc check` for a ranking loss, deterministic for a seed.
     public static func report(_ f: RankingFormula, seed: UInt64 = 1) -> CheckReport {
         var r = CheckReport()
         let kernel = RankingKernel<Double>(f)

@@ -14,6 +14,7 @@ public struct RankingFormula: Sendable {
     /// The curves in force (overrides applied), in declaration order.
     public let curves: [Curve]
 
+    /// The loss's name, params (values in force) and graph.
     public var name: String { formula.name }
     public var params: [ParamInfo] { formula.params }
     public var graph: Graph { formula.graph }
@@ -37,6 +38,7 @@ public struct RankingFormula: Sendable {
         return RankingFormula(formula: formula, slots: state.ranking.slots, curves: state.curveOrder.compactMap { state.curves[$0]?.curve })
     }
 
+    /// Parses loss source text (`path` is the name diagnostics print).
     public static func parse(_ text: String, path: String = "<string>", params: [String: Double] = [:],
                              curves: [String: [CurvePoint]] = [:]) throws(DiagnosticError) -> RankingFormula {
         try parse(SourceFile(path: path, text: text), params: params, curves: curves)
@@ -59,13 +61,16 @@ public struct RankingDerivatives: Sendable {
     /// Partials of one node: `leaves[k]` (a graph input index) has derivative `nodes[k]`.
     /// Leaves with an identically zero partial are left out.
     public struct Partials: Sendable {
+        /// Graph input indices, and the node of each one's partial derivative.
         public var leaves: [Int] = []
         public var nodes: [NodeID] = []
+        /// The partial with respect to a leaf, nil when it is identically zero.
         public func node(for leaf: Int) -> NodeID? { leaves.firstIndex(of: leaf).map { nodes[$0] } }
     }
 
     /// The formula graph plus the derivative nodes.
     public let graph: Graph
+    /// The partials of the loss (with respect to the batch-level slots) and of each slot's argument.
     public let root: Partials
     public let slots: [Partials]
     /// Whether slot k's value can receive a nonzero adjoint from the loss.
@@ -74,6 +79,7 @@ public struct RankingDerivatives: Sendable {
     public let reachesS: Bool
     public let reachesU: Bool
 
+    /// Builds the partials of a formula.
     public init(_ f: RankingFormula) {
         var g = f.graph
         func partials(_ of: NodeID, _ leaves: [Int]) -> Partials {

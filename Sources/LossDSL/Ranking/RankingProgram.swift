@@ -47,6 +47,7 @@ public enum RankingInput: Int, CaseIterable, Sendable {
         }
     }
 
+    /// The inputs by their names in `.loss` files.
     public static let byName: [String: RankingInput] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
 
     /// The graph input index of slot `k`.
@@ -66,26 +67,32 @@ public enum RankingLevel: UInt8, Comparable, Sendable {
     /// A set of entries (`valid`, `top(valid, K)`): only as `pairsum`'s second argument.
     case set
 
+    /// Coarser levels order first.
     public static func < (a: RankingLevel, b: RankingLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// The entries j a `pairsum` runs over (ignored entries are never in a set).
 public struct RankingSet: Sendable, Hashable, CustomStringConvertible {
+    /// The entries by label.
     public enum Base: String, Sendable, CaseIterable {
         case positives, negatives, valid
     }
+    /// Which label(s).
     public var base: Base
     /// `top(set, K)`: only the K highest-scoring entries of the set (when it has more than K);
     /// ties at the cut go to the lower entry index.
     public var top: Int?
 
+    /// A set, optionally capped to its `top` highest scores.
     public init(_ base: Base, top: Int? = nil) { self.base = base; self.top = top }
 
+    /// As written in a `.loss` file.
     public var description: String { top.map { "top(\(base.rawValue), \($0))" } ?? base.rawValue }
 }
 
 /// A batch construct of a ranking formula; its value is graph input `RankingInput.slotIndex(k)`.
 public struct RankingSlot: Sendable {
+    /// Which construct.
     public enum Kind: Sendable, Equatable {
         /// For each positive i: the sum over j in the set of the argument at (i, j).
         case pairSum(RankingSet)
@@ -97,9 +104,11 @@ public struct RankingSlot: Sendable {
         /// The sum over the positives of the argument.
         case sumPositive
     }
+    /// Which construct it is.
     public let kind: Kind
     /// The node the construct reduces.
     public let argument: NodeID
+    /// Where it is written.
     public let span: SourceSpan
 
     /// The level of the slot's value.
@@ -131,10 +140,12 @@ public struct RankingBatch<T: LossReal>: Sendable {
     /// Quality in [0, 1] (e.g. (GIoU + 1)/2 for positives, 0 for negatives).
     public var u: [T]
 
+    /// A batch; `u` defaults to 0 for every entry.
     public init(s: [T], y: [T], u: [T]? = nil) {
         self.s = s; self.y = y; self.u = u ?? [T](repeating: 0, count: s.count)
     }
 
+    /// The number of entries.
     public var count: Int { s.count }
 
     /// Entry indices of positives, negatives and valid entries, each in index order.
@@ -150,6 +161,7 @@ public struct RankingBatch<T: LossReal>: Sendable {
 
 /// The value of a ranking loss over a batch and its gradient with respect to every entry.
 public struct RankingResult<T: LossReal>: Sendable {
+    /// The loss of the batch.
     public var loss: T
     /// d loss / d s_k for every entry (0 for ignored entries).
     public var ds: [T]

@@ -12,9 +12,11 @@
 /// - `mean_positive(a)` is Σ_{i ∈ P} a_i / |P|, and 0 (with zero gradient) when P is empty;
 /// - d = s_j - s_i rounded in T; ∂d/∂s_j = 1, ∂d/∂s_i = -1.
 public struct RankingReference<T: LossReal>: Sendable {
+    /// The formula and the partial derivatives the reverse accumulation uses.
     public let formula: RankingFormula
     public let derivatives: RankingDerivatives
 
+    /// Prepares the oracle for a formula.
     public init(_ formula: RankingFormula) {
         self.formula = formula
         derivatives = RankingDerivatives(formula)
@@ -38,6 +40,7 @@ public struct RankingReference<T: LossReal>: Sendable {
 
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
+    /// The loss of a batch and its gradient with respect to every entry's s (and u).
     public func evaluate(_ batch: RankingBatch<T>) -> RankingResult<T> {
         let f = formula, dv = derivatives, g = dv.graph
         let params = f.formula.paramValues

@@ -10,12 +10,14 @@
 ///   separately, scaled into the box between the end points. Every θ is a valid monotone curve.
 /// The initial θ encodes the formula as written, so the search starts from it.
 public struct ParamSearchSpace: Sendable {
+    /// One coordinate of θ.
     public enum Dimension: Sendable, Equatable {
         case param(String, lo: Double, hi: Double, log: Bool)
         /// Interior point `point` (1-based) of a curve, its x or y.
         case curveX(String, point: Int)
         case curveY(String, point: Int)
 
+        /// `delta`, or `H2.x3` / `H2.y3` for a curve's third point.
         public var name: String {
             switch self {
             case .param(let n, _, _, _): return n
@@ -25,12 +27,16 @@ public struct ParamSearchSpace: Sendable {
         }
     }
 
+    /// The coordinates of θ, the curves as written, and θ of the formula as written.
     public let dimensions: [Dimension]
     public let curves: [Curve]
     public let initial: [Double]
 
     /// A mistake in the selection of what to search.
-    public struct SelectionError: Error, Sendable { public let message: String }
+    public struct SelectionError: Error, Sendable {
+        /// What is wrong, for the command line.
+        public let message: String
+    }
 
     /// `only`: the names of params and curves to search (nil: every curve and every param the
     /// loss depends on). `ranges`: linear ranges for params.
