@@ -12,15 +12,17 @@ public struct LossFile: Sendable {
     public var trailingComments: [String] = []
 }
 
-/// One line of the body: `param`, `let` or `return`.
+/// One line of the body: `param`, `curve`, `let` or `return`.
 public struct Statement: Sendable {
     public enum Body: Sendable {
         case param(Double)
+        /// `curve NAME = (x, y), (x, y), ...`: a monotone piecewise-linear function.
+        case curve([CurvePoint])
         case binding(Expr)
         case result(Expr)
     }
     public var body: Body
-    /// The bound name (`param`, `let`); empty for `return`.
+    /// The bound name (`param`, `curve`, `let`); empty for `return`.
     public var name: String
     public var nameSpan: SourceSpan
     public var keywordSpan: SourceSpan
@@ -74,3 +76,15 @@ public enum BinaryOperator: String, Sendable, CaseIterable {
 
 /// Unary minus binds tighter than * and looser than ^, so -a^2 is -(a^2).
 let unaryMinusPrecedence = 3
+
+/// One control point of a `curve` statement, with the span of its `(x, y)` text.
+public struct CurvePoint: Sendable, Equatable {
+    /// The point, and where it is written (empty for points made by the API).
+    public var x: Double
+    public var y: Double
+    public var span: SourceSpan
+    /// A point; the span defaults to empty.
+    public init(x: Double, y: Double, span: SourceSpan = SourceSpan(start: 0, length: 0)) {
+        self.x = x; self.y = y; self.span = span
+    }
+}

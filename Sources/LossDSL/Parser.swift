@@ -4,8 +4,10 @@
 ///
 ///     file      := comment* 'loss' NAME ':' KIND stmt*
 ///     stmt      := 'param' NAME '=' ['-'] NUMBER
+///                | 'curve' NAME '=' point (',' point)*      (a newline may follow a ',')
 ///                | 'let' NAME '=' expr
 ///                | 'return' expr
+///     point     := '(' ['-'] NUMBER ',' ['-'] NUMBER ')'
 ///     expr      := shunting-yard over + - * / ^, unary -, calls NAME(expr, ...), (expr)
 public struct Parser {
     /// Deeper nesting than this is reported, not parsed (nothing recurses, but no real
@@ -105,6 +107,10 @@ public struct Parser {
                                  hint: "write e.g. 'param gamma = 2'; use 'let' for expressions")
             }
             return Statement(body: .param(sign * num.value), name: text(name), nameSpan: name.span, keywordSpan: kw.span)
+        case "curve":
+            let name = try expect(.identifier, "a name for the curve after 'curve'")
+            _ = try expect(.equals, "'=' after the curve's name")
+            return Statement(body: .curve(try parseCurvePoints()), name: text(name), nameSpan: name.span, keywordSpan: kw.span)
         case "let":
             let name = try expect(.identifier, "a name after 'let'")
             _ = try expect(.equals, "'=' after the name")
@@ -113,14 +119,44 @@ public struct Parser {
             return Statement(body: .result(try parseExpression()), name: "", nameSpan: kw.span, keywordSpan: kw.span)
         default:
             let hint: String
-            if kw.kind == .identifier, !["param", "let", "return"].contains(word),
-               let near = nearestNames(to: word, in: ["param", "let", "return"]).first {
+            if kw.kind == .identifier, !Parser.keywords.contains(word),
+               let near = nearestNames(to: word, in: Parser.keywords).first {
                 hint = "did you mean '\(near)'?"
             } else {
-                hint = "each line is 'param NAME = NUMBER', 'let NAME = EXPR' or 'return EXPR'"
+                hint = "each line is 'param NAME = NUMBER', 'let NAME = EXPR', 'curve NAME = (x, y), ...' or 'return EXPR'"
             }
             throw Diagnostic("expected-statement", at: kw.span, "expected 'param', 'let' or 'return', found \(describe(kw))", hint: hint)
         }
+    }
+
+    /// The statement keywords.
+    static let keywords = ["param", "let", "return", "curve"]
+
+    /// Parses `(x, y), (x, y), ...` (at least one point; validated by lowering).
+    mutating func parseCurvePoints() throws -> [CurvePoint] {
+        var points: [CurvePoint] = []
+        while true {
+            let open = try expect(.leftParen, points.isEmpty ? "'(' to start the curve's first point (x, y)" : "'(' to start the next point (x, y)")
+            let x = try signedNumber("the point's x coordinate")
+            _ = try expect(.comma, "',' between the point's x and y")
+            let y = try signedNumber("the point's y coordinate")
+            let close = try expect(.rightParen, "')' to end the point")
+            points.append(CurvePoint(x: x, y: y, span: open.span.union(close.span)))
+            guard peek.kind == .comma else { return points }
+            _ = advance()
+            while peek.kind == .newline || peek.kind == .comment { _ = advance() }
+        }
+    }
+
+    mutating func signedNumber(_ what: String) throws -> Double {
+        var sign = 1.0
+        if peek.kind == .minus { _ = advance(); sign = -1 }
+        let t = advance()
+        guard t.kind == .number else {
+            throw Diagnostic("curve-point", at: t.span, "expected a number for \(what), found \(describe(t))",
+                             hint: "curve points are numbers, e.g. 'curve H = (0, 0), (0.5, 0.25), (1, 1)'")
+        }
+        return sign * t.value
     }
 
     /// Consumes a trailing comment and the newline (or end of file).

@@ -54,6 +54,7 @@ public enum SourcePrinter {
             out += s.leadingComments.map { $0 + "\n" }.joined()
             switch s.body {
             case .param(let v): out += "param \(s.name) = \(formatNumber(v))"
+            case .curve(let points): out += "curve \(s.name) = " + curveText(points.map { ($0.x, $0.y) })
             case .binding(let e): out += "let \(s.name) = \(format(e))"
             case .result(let e): out += "return \(format(e))"
             }
@@ -62,6 +63,11 @@ public enum SourcePrinter {
         }
         if !f.trailingComments.isEmpty { out += "\n" + f.trailingComments.map { $0 + "\n" }.joined() }
         return out
+    }
+
+    /// The points of a `curve` statement: `(0, 0), (0.5, 0.25), (1, 1)`.
+    public static func curveText(_ points: [(x: Double, y: Double)]) -> String {
+        points.map { "(\(formatNumber($0.x)), \(formatNumber($0.y)))" }.joined(separator: ", ")
     }
 
     /// Prints the formula under `root` as a `.loss` file. Nodes used more than once (and

@@ -16,16 +16,20 @@ enum EvalCommand {
             .protected,
             OptionSpec(name: "allow-nonfinite", value: nil, help: "Accept nan/inf input cells (an error otherwise)."),
             .output,
+            OptionSpec(name: "oracle", value: nil, help: "Ranking losses: use the O(P·N) reference evaluator, not the fast kernel."),
         ],
         details: """
         Columns: binary x,y[,w]; multiclass x0..x<C-1>, then y (class index) or y0..y<C-1>, [w];
         box x1,y1,x2,y2 (predicted) and tx1,ty1,tx2,ty2 (target). w defaults to 1.
         Output: a header, one row per input row (loss, then d_x / d_x0.. / d_x1,d_y1,d_x2,d_y2),
         then '# mean,<value>'.
+        Ranking losses: the file is one batch, columns s,y[,u] (y: 1 positive, 0 negative, -1 ignored;
+        u defaults to 0); rows carry d_s (and d_u where the loss reaches u), then '# loss,<value>'.
         Example: lossc eval examples/focal.loss --data points.csv --precision f32
         """)
 
     static func run(_ a: Arguments) throws -> ExitStatus {
+        if let file = try RankingCLI.rankingFile(a.positionals[0]) { return try EvalRanking.run(a, file: file) }
         guard let data = a.value("data") else { throw UsageError("missing --data DATA.csv") }
         let formula = try loadFormula(a.positionals[0], params: try parseParams(a.values["param"] ?? []))
         let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))

@@ -20,7 +20,9 @@ enum FmtCommand {
         case .failure(let e): Terminal.error(e.render(color: Terminal.stderrColor)); return .badInput
         }
         // Refuse to format a file that does not compile: fmt must never hide an error.
-        do { _ = try Formula.parse(file) } catch {
+        do {
+            if ast.kind == .ranking { _ = try RankingFormula.parse(file) } else { _ = try Formula.parse(file) }
+        } catch {
             Terminal.error(error.render(color: Terminal.stderrColor)); return .badInput
         }
         let text = SourcePrinter.format(ast)

@@ -16,6 +16,7 @@ nonisolated(unsafe) let commands: [(spec: CommandSpec, run: (Arguments) throws -
     (OpsCommand.spec, OpsCommand.run),
     (SearchCommand.spec, SearchCommand.run),
     (BenchCommand.spec, BenchCommand.run),
+    (SearchParamsCommand.spec, SearchParamsCommand.run),
 ]
 
 let version = "0.1.0"
@@ -29,7 +30,7 @@ func topLevelHelp() -> String {
     SUBCOMMANDS:
 
     """
-    for c in commands { s += "  " + c.spec.name + String(repeating: " ", count: max(2, 10 - c.spec.name.count)) + c.spec.summary + "\n" }
+    for c in commands { s += "  " + c.spec.name + String(repeating: " ", count: max(2, 15 - c.spec.name.count)) + c.spec.summary + "\n" }
     s += "\n  See 'lossc <subcommand> --help' for details. Exit status: 0 success, 1 a check failed, 2 bad usage or input.\n"
     return s
 }

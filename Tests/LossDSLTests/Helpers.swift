@@ -61,3 +61,9 @@ let examplesDirectory: URL = URL(fileURLWithPath: #filePath)
 func example(_ name: String) throws -> String {
     try String(contentsOf: examplesDirectory.appendingPathComponent(name), encoding: .utf8)
 }
+
+/// Whether an example file declares a ranking loss (those are parsed with RankingFormula).
+func isRankingExample(_ name: String) -> Bool {
+    guard let text = try? example(name) else { return false }
+    return RankingFormula.isRanking(SourceFile(path: name, text: text)) == true
+}

@@ -309,3 +309,102 @@ struct SearchCLITests {
         #expect(corrupt.status == 2 && corrupt.err.contains("is corrupt"))
     }
 }
+
+/// `lossc eval` and `lossc check` on ranking losses.
+struct RankingCLITests {
+    static let csv = "s,y,u\n2.0,1,0.9\n-1.5,1,0.4\n0.4,0,0\n1.2,0,0\n-0.2,1,0.7\n0.9,0,0\n-3,0,0\n0.1,-1,0\n"
+
+    func rows(_ out: String) -> (header: String, rows: [[Double]], loss: Double?) {
+        let lines = out.split(separator: "\n").map(String.init)
+        let loss = lines.last.flatMap { $0.hasPrefix("# loss,") ? Double($0.dropFirst(7)) : nil }
+        return (lines.first ?? "", lines.dropFirst().filter { !$0.hasPrefix("#") }.map { $0.split(separator: ",").compactMap { Double($0) } }, loss)
+    }
+
+    @Test func evalWritesGradientsAndTheBatchLoss() throws {
+        let data = try CLI.temp("batch.csv", Self.csv)
+        let ap = try CLI.run(["eval", "examples/ap_loss.loss", "--data", data])
+        #expect(ap.status == 0, "\(ap.err)")
+        let a = rows(ap.out)
+        #expect(a.header == "d_s" && a.rows.count == 8 && a.loss != nil)
+        // The same numbers as the library's reference evaluator (--oracle) and the fast kernel.
+        let oracle = rows(try CLI.run(["eval", "examples/ap_loss.loss", "--data", data, "--oracle"]).out)
+        #expect(abs(oracle.loss! - a.loss!) < 1e-12)
+        for (x, y) in zip(a.rows, oracle.rows) { #expect(abs(x[0] - y[0]) < 1e-12) }
+        #expect(abs(a.rows.map { $0[0] }.reduce(0, +)) < 1e-12, "AP-Loss gradients sum to zero")
+        #expect(a.rows[7][0] == 0, "the ignored entry gets no gradient")
+        let pap = rows(try CLI.run(["eval", "examples/pap_retinanet.loss", "--data", data, "--precision", "f32"]).out)
+        #expect(pap.header == "d_s,d_u" && pap.rows.allSatisfy { $0.count == 2 })
+        let json = try CLI.run(["eval", "examples/smooth_ap.loss", "--data", data, "--format", "json"])
+        let obj = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        #expect(obj?["count"] as? Int == 8 && (obj?["columns"] as? [String]) == ["d_s"] && obj?["loss"] is Double)
+        // u is optional (0 when absent).
+        let noU = try CLI.temp("nou.csv", "s,y\n1,1\n0,0\n")
+        #expect(try CLI.run(["eval", "examples/ap_loss.loss", "--data", noU]).status == 0)
+    }
+
+    @Test func evalRejectsBadRankingData() throws {
+        let cases: [(String, String)] = [
+            ("s,y,u\n1,1,0\n0,2,0\n", "lab.csv:3:2: error: the label 2 is not 1 (positive), 0 (negative) or -1 (ignored)"),
+            ("s,y,w\n1,1,0\n", "lab.csv:1:3: error: unknown column 'w' for a ranking loss"),
+            ("s,u\n1,0\n", "lab.csv:1:1: error: missing column 'y' for a ranking loss"),
+            ("s,y\nnan,1\n", "lab.csv:2:1: error: the score nan is not finite"),
+            ("s,y\nx,1\n", "lab.csv:2:1: error: 'x' is not a number"),
+            ("s,y\n1,1,3\n", "lab.csv:2:1: error: expected 2 values, found 3"),
+        ]
+        for (text, want) in cases {
+            let path = try CLI.temp("lab.csv", text)
+            let r = try CLI.run(["eval", "examples/ap_loss.loss", "--data", path])
+            #expect(r.status == 2 && r.err.contains(want.replacingOccurrences(of: "lab.csv", with: path)), "\(r.err)")
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-rank-\(getpid()).csv").path
+        let bad = try CLI.temp("bad.csv", "s,y\n1,1\n1,5\n")
+        #expect(try CLI.run(["eval", "examples/ap_loss.loss", "--data", bad, "-o", out]).status == 2)
+        #expect(!FileManager.default.fileExists(atPath: out), "nothing is written on error")
+    }
+
+    @Test func checkAndFmtAcceptRankingLosses() throws {
+        for f in ["ap_loss", "pap_retinanet", "pap_retinanet_4fn", "smooth_ap"] {
+            let r = try CLI.run(["check", "examples/\(f).loss"])
+            #expect(r.status == 0 && r.out.contains("PASSED   finite with no positive") && r.out.contains("result: pass"), "\(f): \(r.out)\(r.err)")
+            #expect(try CLI.run(["fmt", "--check", "examples/\(f).loss"]).status == 0)
+        }
+        let json = try CLI.run(["check", "examples/ap_loss.loss", "--json"])
+        let obj = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        #expect(obj?["kind"] as? String == "ranking" && (obj?["sections"] as? [Any])?.count == 7)
+        // A loss that is NaN without positives fails.
+        let nan = try CLI.temp("nan.loss", "loss n: ranking\nreturn sum_positive(pairsum(d, valid)) / num_positive\n")
+        let r = try CLI.run(["check", nan])
+        #expect(r.status == 1 && r.out.contains("FAILED   finite with no positive"), "\(r.out)")
+        let bad = try CLI.temp("badr.loss", "loss n: ranking\nreturn pairsum(d, valid)\n")
+        let b = try CLI.run(["check", bad])
+        #expect(b.status == 2 && b.err.contains("badr.loss:2:8: error: a ranking loss is one value for the batch"))
+    }
+
+    @Test func searchParamsIsReproducibleAndResumable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-search-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let small = ["--only", "delta", "--rounds", "4", "--samples", "3", "--entries", "400", "--steps", "5", "--seed", "3"]
+        let whole = try CLI.run(["search-params", "examples/ap_loss.loss"] + small)
+        #expect(whole.status == 0 && whole.out.hasPrefix("# AP-Loss") && whole.out.contains("# searched by lossc search-params (ppo, seed 3, 4 rounds × 3)"),
+                "\(whole.out)\(whole.err)")
+        #expect(whole.err.contains("round 4/4"))
+        // The printed loss file parses and is formatted.
+        let best = try CLI.temp("best.loss", whole.out)
+        #expect(try CLI.run(["fmt", "--check", best]).status == 0)
+        // Pause after 2 rounds, resume: the same result as the uninterrupted search.
+        let ckpt = dir.appendingPathComponent("state.json").path
+        let first = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt, "--stop-after", "2"] + small)
+        #expect(first.status == 0 && first.out.isEmpty && first.err.contains("paused after round 2/4"), "\(first.err)")
+        let again = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt] + small)
+        #expect(again.status == 2 && again.err.contains("pass --resume to continue it"))
+        let resumed = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt, "--resume"] + small)
+        #expect(resumed.status == 0 && resumed.out == whole.out && resumed.err.contains("round 3/4") && !resumed.err.contains("round 2/4"))
+        let other = try CLI.run(["search-params", "examples/ap_loss.loss", "--checkpoint", ckpt, "--resume", "--seed", "4"] + small.dropLast(2))
+        #expect(other.status == 2 && other.err.contains("is for another loss file or other settings"))
+        let bad = try CLI.run(["search-params", "examples/pap_retinanet.loss", "--only", "H7"])
+        #expect(bad.status == 2 && bad.err.contains("the loss has no param or curve 'H7'"))
+        let notRanking = try CLI.run(["search-params", "examples/focal.loss"])
+        #expect(notRanking.status == 2 && notRanking.err.contains("is not a ranking loss"))
+    }
+}
