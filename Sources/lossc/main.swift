@@ -41,7 +41,13 @@ func main() -> Int32 {
     if first == "--help" || first == "-h" || first == "help" { Terminal.write(topLevelHelp()); Terminal.flush(); return 0 }
     if first == "--version" { Terminal.write("lossc \(version)\n"); Terminal.flush(); return 0 }
     args.removeFirst()
-    guard let cmd = commands.first(where: { $0.spec.name == first }) else {
+    // `lossc search --params FILE …` is the parameter search of `lossc search-params`.
+    var name = first
+    if first == "search", let i = args.firstIndex(of: "--params") {
+        name = "search-params"
+        args.remove(at: i)
+    }
+    guard let cmd = commands.first(where: { $0.spec.name == name }) else {
         let near = nearestNames(to: first, in: commands.map(\.spec.name))
         Terminal.error("lossc: error: unknown subcommand '\(first)'\n  hint: \(near.first.map { "did you mean '\($0)'?" } ?? "see 'lossc --help'")\n")
         return ExitStatus.badInput.rawValue
