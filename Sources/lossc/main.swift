@@ -12,6 +12,7 @@ nonisolated(unsafe) let commands: [(spec: CommandSpec, run: (Arguments) throws -
     (DumpCommand.spec, DumpCommand.run),
     (ImportCommand.spec, ImportCommand.run),
     (OpsCommand.spec, OpsCommand.run),
+    (EmitCommand.spec, EmitCommand.run),
     (BenchCommand.spec, BenchCommand.run),
 ]
 

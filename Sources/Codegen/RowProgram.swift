@@ -1,0 +1,97 @@
+import LossDSL
+
+/// The schedule of one row (one sample) of a `multiclass` loss: per-row scalars, and passes
+/// over the class axis that stream the class vectors instead of storing them.
+///
+/// Every class-vector node is a function of the inputs at class k and of per-row scalars, so
+/// it is recomputed at k in each pass that needs it (no per-row scratch of C values):
+/// `softmax(a)` at k is `exp(a_k - m) / s` and `log_softmax(a)` is `(a_k - m) - log s`, where
+/// the row statistics m (the max of a, 0 if not finite) and s (the sum of `exp(a_k - m)`) come
+/// from two earlier passes. A reduction (`dot`, `sum`) is a pass of its own level. Pass L
+/// computes every statistic of level L at once; the scalars that depend on them follow it.
+public struct RowProgram: Sendable {
+    /// A per-row statistic computed by a pass over the classes.
+    public enum Stat: Sendable, Hashable {
+        /// The max over classes of the argument of class-map node `c`.
+        case max(NodeID)
+        /// The sum over classes of `exp(a_k - max)`, for class-map node `c` with argument a.
+        case sumExp(NodeID)
+        /// The value of a `dot` or `sum` node.
+        case reduce(NodeID)
+    }
+
+    /// One loop over the classes.
+    public struct Pass: Sendable {
+        public var stats: [Stat] = []
+        /// Class-vector nodes evaluated at each class, in id order.
+        public var vectorNodes: [NodeID] = []
+        /// Per-row scalar nodes computable once this pass is done, in id order.
+        public var scalarsAfter: [NodeID] = []
+        /// `log_softmax` nodes whose `log s` is taken after this pass.
+        public var logSums: [NodeID] = []
+    }
+
+    /// Per-row scalars that need no pass (from `w` and invariants), in id order.
+    public var scalarsBefore: [NodeID] = []
+    public var passes: [Pass] = []
+    /// Class-vector roots written out per class, and the nodes they need, in id order.
+    public var outputNodes: [NodeID] = []
+
+    public init(plan: KernelPlan, roots: [NodeID]) {
+        let g = plan.graph
+        let live = g.reachable(from: roots)
+        var level = [Int](repeating: 0, count: g.count)
+        var statsAt: [Int: [Stat]] = [:]
+        var scalarsAt: [Int: [NodeID]] = [:]
+        var logSumsAt: [Int: [NodeID]] = [:]
+        for i in 0..<g.count where live[i] && !plan.isInvariant[i] {
+            let n = g.nodes[i], id = NodeID(i)
+            let argLevel = n.args.map { level[Int($0)] }.max() ?? 0
+            switch n.op.shapeRule {
+            case .classMap:
+                level[i] = argLevel + 2
+                statsAt[argLevel + 1, default: []].append(.max(id))
+                statsAt[argLevel + 2, default: []].append(.sumExp(id))
+                if n.op == .logSoftmax { logSumsAt[argLevel + 2, default: []].append(id) }
+            case .classReduce:
+                level[i] = argLevel + 1
+                statsAt[argLevel + 1, default: []].append(.reduce(id))
+            case .elementwise:
+                level[i] = argLevel
+                if g.shapes[i] == .scalar { scalarsAt[argLevel, default: []].append(id) }
+            }
+        }
+        scalarsBefore = scalarsAt[0] ?? []
+        let depth = statsAt.keys.max() ?? 0
+        for l in stride(from: 1, through: depth, by: 1) {
+            var pass = Pass()
+            pass.stats = statsAt[l] ?? []
+            var operands: [NodeID] = []
+            for s in pass.stats {
+                switch s {
+                case .max(let c), .sumExp(let c): operands.append(g[c].args[0])
+                case .reduce(let r): operands += g[r].args
+                }
+            }
+            pass.vectorNodes = Self.vectorClosure(plan, operands)
+            pass.scalarsAfter = scalarsAt[l] ?? []
+            pass.logSums = logSumsAt[l] ?? []
+            passes.append(pass)
+        }
+        outputNodes = Self.vectorClosure(plan, roots.filter { g.shapes[Int($0)] == .classVector })
+    }
+
+    /// The class-vector nodes needed to evaluate `operands` at one class, in id order:
+    /// a walk through class-vector arguments (and class-map nodes' arguments) that stops at
+    /// scalars, which are per-row values computed before the pass.
+    static func vectorClosure(_ plan: KernelPlan, _ operands: [NodeID]) -> [NodeID] {
+        let g = plan.graph
+        var seen = Set<NodeID>()
+        var stack = operands.filter { g.shapes[Int($0)] == .classVector }
+        while let id = stack.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            for a in g[id].args where g.shapes[Int(a)] == .classVector { stack.append(a) }
+        }
+        return seen.sorted()
+    }
+}

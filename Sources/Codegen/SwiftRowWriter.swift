@@ -1,0 +1,60 @@
+import LossDSL
+
+extension SwiftKernelWriter {
+    /// One multiclass row (sample i, C = classes): the `RowProgram`'s passes as loops over the
+    /// classes, accumulating in class order like the reference evaluator.
+    func rowBody(_ p: CPrecision, _ roots: [NodeID], gradient: Bool, _ indent: String) -> String {
+        let T = p.swiftType, m = p == .f32 ? "f" : ""
+        let program = RowProgram(plan: plan, roots: roots)
+        let inner = indent + "    "
+        let readsVectors = !Set(plan.inputsRead(roots)).isDisjoint(with: [0, 1])
+        var s = readsVectors ? "\(indent)let row = i * classes\n" : ""
+        func scalars(_ ids: [NodeID]) {
+            for id in ids {
+                s += graph[id].op == .input ? "\(indent)let t\(id): \(T) = wData[i]\n" : statement(id, p, indent)
+            }
+        }
+        func vectors(_ ids: [NodeID]) {
+            for id in ids {
+                let n = graph[id]
+                switch n.op {
+                case .input: s += "\(inner)let t\(id): \(T) = \(n.index == 0 ? "x" : "y")Data[row + k]\n"
+                case .softmax: s += "\(inner)let t\(id): \(T) = exp\(m)(\(name(n.args[0], p)) - m\(id)) / s\(id)\n"
+                case .logSoftmax: s += "\(inner)let t\(id): \(T) = \(name(n.args[0], p)) - m\(id) - l\(id)\n"
+                default: s += statement(id, p, inner)
+                }
+            }
+        }
+        scalars(program.scalarsBefore)
+        for pass in program.passes {
+            var update = "", finish = ""
+            for stat in pass.stats {
+                switch stat {
+                case .max(let c):
+                    s += "\(indent)var m\(c): \(T) = -\(T).infinity\n"
+                    update += "\(inner)if \(name(graph[c].args[0], p)) > m\(c) { m\(c) = \(name(graph[c].args[0], p)) }\n"
+                    finish += "\(indent)if !m\(c).isFinite { m\(c) = 0 }\n"
+                case .sumExp(let c):
+                    s += "\(indent)var s\(c): \(T) = 0\n"
+                    update += "\(inner)s\(c) += exp\(m)(\(name(graph[c].args[0], p)) - m\(c))\n"
+                    if graph[c].op == .logSoftmax { finish += "\(indent)let l\(c): \(T) = log\(m)(s\(c))\n" }
+                case .reduce(let r):
+                    let a = graph[r].args
+                    s += "\(indent)var t\(r): \(T) = 0\n"
+                    update += graph[r].op == .dot ? "\(inner)t\(r) += \(name(a[0], p)) * \(name(a[1], p))\n"
+                                                  : "\(inner)t\(r) += \(name(a[0], p))\n"
+                }
+            }
+            s += "\(indent)for k in 0..<classes {\n"
+            vectors(pass.vectorNodes)
+            s += update + "\(indent)}\n" + finish
+            scalars(pass.scalarsAfter)
+        }
+        if gradient, let r = plan.loss.gradient.first {
+            s += "\(indent)for k in 0..<classes {\n"
+            vectors(program.outputNodes)
+            s += "\(inner)g[row + k] = \(name(r, p))\n\(indent)}\n"
+        }
+        return s + "\(indent)v = \(name(plan.loss.value, p))\n"
+    }
+}
