@@ -112,8 +112,8 @@ public enum CPrelude {
     }
 
     /// pow(a, b) with C99's special cases, branch-free: exp(b log|a|) in double (so the float
-    /// version is correctly rounded but for rare double roundings, and the double version is
-    /// within |b log a| ulps), then the sign for a negative base and an odd integer b, NaN for
+    /// version is correctly rounded but for rare double roundings; the double version is within
+    /// about 2|b log a| + 3 ulps, the rounding of b log a magnified by exp), then the sign for a negative base and an odd integer b, NaN for
     /// a finite negative base and a non-integer b, and 1 for b = 0, a = 1, and a = -1 with b = ±inf.
     static func powHelper(_ p: CPrecision) -> String {
         let T = p.cType, f = p.helperSuffix
@@ -126,7 +126,7 @@ public enum CPrelude {
             /* integer and odd tests by rounding through 2^52 (every |b| >= 2^52 is an integer, even from 2^53) */
             const double rb = (bb + 0x1p52) - 0x1p52, hb = bb * 0.5, rh = (hb + 0x1p52) - 0x1p52;
             const int isint = (bb >= 0x1p52) | (rb == bb);
-            const int odd = isint & (rh != hb);
+            const int odd = isint & (bb < 0x1p53) & (rh != hb);
             double r = lossc_sel_d((signbit(a) != 0) & odd, -r0, r0);
             r = lossc_sel_d((a < 0) & (a > -INFINITY) & !isint, (double)NAN, r);
             r = lossc_sel_d((a == 1) | (b == 0) | ((a == -1) & (bb == (double)INFINITY)), 1.0, r);
