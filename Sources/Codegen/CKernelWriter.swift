@@ -58,7 +58,7 @@ struct CKernelWriter {
         for pass in program.passes {
             used += pass.vectorNodes + pass.scalarsAfter
             for stat in pass.stats {
-                switch stat { case .max(let c), .sumExp(let c), .reduce(let c): used.append(c) }
+                switch stat { case .max(let a), .sumExp(let a): used.append(a); case .reduce(let r): used.append(r) }
             }
         }
         return used
@@ -177,11 +177,13 @@ struct CKernelWriter {
             switch n.op {
             case .input: s += "\(indent)const \(T) t\(id) = \(n.index == 0 ? "x" : "y")[\(index)];\n"
             case .softmax:
-                s += "\(indent)const \(T) d\(id) = \(e.name(n.args[0])) - m\(id);\n"
-                s += "\(indent)const \(T) t\(id) = lossc_exp\(f)(d\(id)) / s\(id);\n"
+                let a = n.args[0]
+                s += "\(indent)const \(T) d\(id) = \(e.name(a)) - m\(a);\n"
+                s += "\(indent)const \(T) t\(id) = lossc_exp\(f)(d\(id)) / s\(a);\n"
             case .logSoftmax:
-                s += "\(indent)const \(T) d\(id) = \(e.name(n.args[0])) - m\(id);\n"
-                s += "\(indent)const \(T) t\(id) = d\(id) - l\(id);\n"
+                let a = n.args[0]
+                s += "\(indent)const \(T) d\(id) = \(e.name(a)) - m\(a);\n"
+                s += "\(indent)const \(T) t\(id) = d\(id) - l\(a);\n"
             default: s += statement(p, id, fast: fast, indent: indent)
             }
         }
@@ -196,19 +198,18 @@ struct CKernelWriter {
         var s = "", terms = "", folds = "", finish = ""
         for (k, stat) in pass.stats.enumerated() {
             switch stat {
-            case .max(let c):
+            case .max(let a):
                 let neg = CLiteral.c(-.infinity, p)
-                s += "    \(T) a\(k)_m\(c)[8] = { \(Array(repeating: neg, count: 8).joined(separator: ", ")) };\n"
-                terms += "            b\(k)[j] = \(e.name(graph[c].args[0]));\n"
-                folds += "            lossc_lanes_max\(f)(a\(k)_m\(c), b\(k), mm);\n"
-                finish += "    const \(T) m\(c) = lossc_lanes_maxof\(f)(a\(k)_m\(c));\n"
-            case .sumExp(let c):
-                s += "    \(T) a\(k)_s\(c)[8] = { \(CLiteral.c(0, p)) };\n"
-                terms += "            const \(T) q\(k) = \(e.name(graph[c].args[0])) - m\(c);\n"
+                s += "    \(T) a\(k)_m\(a)[8] = { \(Array(repeating: neg, count: 8).joined(separator: ", ")) };\n"
+                terms += "            b\(k)[j] = \(e.name(a));\n"
+                folds += "            lossc_lanes_max\(f)(a\(k)_m\(a), b\(k), mm);\n"
+                finish += "    const \(T) m\(a) = lossc_lanes_maxof\(f)(a\(k)_m\(a));\n"
+            case .sumExp(let a):
+                s += "    \(T) a\(k)_s\(a)[8] = { \(CLiteral.c(0, p)) };\n"
+                terms += "            const \(T) q\(k) = \(e.name(a)) - m\(a);\n"
                 terms += "            b\(k)[j] = lossc_exp\(f)(q\(k));\n"
-                folds += "            lossc_lanes_add\(f)(a\(k)_s\(c), b\(k), mm);\n"
-                finish += "    const \(T) s\(c) = lossc_lanes_total\(f)(a\(k)_s\(c));\n"
-                if graph[c].op == .logSoftmax { finish += "    const \(T) l\(c) = lossc_log\(f)(s\(c));\n" }
+                folds += "            lossc_lanes_add\(f)(a\(k)_s\(a), b\(k), mm);\n"
+                finish += "    const \(T) s\(a) = lossc_lanes_total\(f)(a\(k)_s\(a));\n"
             case .reduce(let r):
                 let args = graph[r].args
                 s += "    \(T) a\(k)_r\(r)[8] = { \(CLiteral.c(0, p)) };\n"
@@ -226,6 +227,7 @@ struct CKernelWriter {
         s += "            for (j = 0; j < mm; j++) {\n"
         s += vectorStatements(p, pass.vectorNodes, index: "k0 + j", fast: fast, indent: "                ")
         s += terms.split(separator: "\n").map { "    " + $0 + "\n" }.joined()
+        for a in pass.logSums { finish += "    const \(T) l\(a) = lossc_log\(f)(s\(a));\n" }
         s += "            }\n" + folds + "        }\n    }\n" + finish
         return s
     }

@@ -11,10 +11,11 @@ import LossDSL
 /// computes every statistic of level L at once; the scalars that depend on them follow it.
 public struct RowProgram: Sendable {
     /// A per-row statistic computed by a pass over the classes.
+    /// `softmax(a)` and `log_softmax(a)` of the same `a` share its statistics.
     public enum Stat: Sendable, Hashable {
-        /// The max over classes of the argument of class-map node `c`.
+        /// The max over classes of node a (the argument of a class map), 0 if not finite.
         case max(NodeID)
-        /// The sum over classes of `exp(a_k - max)`, for class-map node `c` with argument a.
+        /// The sum over classes of `exp(a_k - max)`.
         case sumExp(NodeID)
         /// The value of a `dot` or `sum` node.
         case reduce(NodeID)
@@ -27,7 +28,7 @@ public struct RowProgram: Sendable {
         public var vectorNodes: [NodeID] = []
         /// Per-row scalar nodes computable once this pass is done, in id order.
         public var scalarsAfter: [NodeID] = []
-        /// `log_softmax` nodes whose `log s` is taken after this pass.
+        /// Class-map arguments whose `log s` is taken after this pass (for `log_softmax`).
         public var logSums: [NodeID] = []
     }
 
@@ -50,9 +51,14 @@ public struct RowProgram: Sendable {
             switch n.op.shapeRule {
             case .classMap:
                 level[i] = argLevel + 2
-                statsAt[argLevel + 1, default: []].append(.max(id))
-                statsAt[argLevel + 2, default: []].append(.sumExp(id))
-                if n.op == .logSoftmax { logSumsAt[argLevel + 2, default: []].append(id) }
+                let a = n.args[0]
+                if !statsAt[argLevel + 1, default: []].contains(.max(a)) {
+                    statsAt[argLevel + 1, default: []].append(.max(a))
+                    statsAt[argLevel + 2, default: []].append(.sumExp(a))
+                }
+                if n.op == .logSoftmax, !logSumsAt[argLevel + 2, default: []].contains(a) {
+                    logSumsAt[argLevel + 2, default: []].append(a)
+                }
             case .classReduce:
                 level[i] = argLevel + 1
                 statsAt[argLevel + 1, default: []].append(.reduce(id))
@@ -69,7 +75,7 @@ public struct RowProgram: Sendable {
             var operands: [NodeID] = []
             for s in pass.stats {
                 switch s {
-                case .max(let c), .sumExp(let c): operands.append(g[c].args[0])
+                case .max(let a), .sumExp(let a): operands.append(a)
                 case .reduce(let r): operands += g[r].args
                 }
             }

@@ -19,8 +19,8 @@ extension SwiftKernelWriter {
                 let n = graph[id]
                 switch n.op {
                 case .input: s += "\(inner)let t\(id): \(T) = \(n.index == 0 ? "x" : "y")Data[row + k]\n"
-                case .softmax: s += "\(inner)let t\(id): \(T) = exp\(m)(\(name(n.args[0], p)) - m\(id)) / s\(id)\n"
-                case .logSoftmax: s += "\(inner)let t\(id): \(T) = \(name(n.args[0], p)) - m\(id) - l\(id)\n"
+                case .softmax: s += "\(inner)let t\(id): \(T) = exp\(m)(\(name(n.args[0], p)) - m\(n.args[0])) / s\(n.args[0])\n"
+                case .logSoftmax: s += "\(inner)let t\(id): \(T) = \(name(n.args[0], p)) - m\(n.args[0]) - l\(n.args[0])\n"
                 default: s += statement(id, p, inner)
                 }
             }
@@ -30,14 +30,13 @@ extension SwiftKernelWriter {
             var update = "", finish = ""
             for stat in pass.stats {
                 switch stat {
-                case .max(let c):
-                    s += "\(indent)var m\(c): \(T) = -\(T).infinity\n"
-                    update += "\(inner)if \(name(graph[c].args[0], p)) > m\(c) { m\(c) = \(name(graph[c].args[0], p)) }\n"
-                    finish += "\(indent)if !m\(c).isFinite { m\(c) = 0 }\n"
-                case .sumExp(let c):
-                    s += "\(indent)var s\(c): \(T) = 0\n"
-                    update += "\(inner)s\(c) += exp\(m)(\(name(graph[c].args[0], p)) - m\(c))\n"
-                    if graph[c].op == .logSoftmax { finish += "\(indent)let l\(c): \(T) = log\(m)(s\(c))\n" }
+                case .max(let a):
+                    s += "\(indent)var m\(a): \(T) = -\(T).infinity\n"
+                    update += "\(inner)if \(name(a, p)) > m\(a) { m\(a) = \(name(a, p)) }\n"
+                    finish += "\(indent)if !m\(a).isFinite { m\(a) = 0 }\n"
+                case .sumExp(let a):
+                    s += "\(indent)var s\(a): \(T) = 0\n"
+                    update += "\(inner)s\(a) += exp\(m)(\(name(a, p)) - m\(a))\n"
                 case .reduce(let r):
                     let a = graph[r].args
                     s += "\(indent)var t\(r): \(T) = 0\n"
@@ -47,6 +46,7 @@ extension SwiftKernelWriter {
             }
             s += "\(indent)for k in 0..<classes {\n"
             vectors(pass.vectorNodes)
+            for a in pass.logSums { finish += "\(indent)let l\(a): \(T) = log\(m)(s\(a))\n" }
             s += update + "\(indent)}\n" + finish
             scalars(pass.scalarsAfter)
         }
