@@ -3,7 +3,7 @@ import LossDSL
 extension CKernelWriter {
     /// The exported kernel of one precision and its `_mean_` twin: resolve params, compute the
     /// loop-invariant nodes once, pick the version (gradient wanted? default exponents?), run
-    /// it over blocks (or rows), and sum the per-sample losses in 8 double lanes.
+    /// it over blocks (or rows), and sum the per-sample losses in 16 double lanes.
     func kernel(_ p: CPrecision) -> String {
         let T = p.cType, f = p.helperSuffix
         let all = plan.allRoots
@@ -11,7 +11,7 @@ extension CKernelWriter {
         s += preamble(p)
         let readByAny = Set(pointersRead(all))
         for d in interface.dataPointers where !readByAny.contains(d.name) { s += "    (void)\(d.name);\n" }
-        s += "    double acc[8] = { 0 };\n"
+        s += "    double acc[16] = { 0 };\n"
         let grad = interface.gradientPointer
         if plan.kind == .multiclass {
             s += "    size_t r;\n    for (r = 0; r < n; r++) {\n        \(T) v;\n"
@@ -24,7 +24,7 @@ extension CKernelWriter {
                 if v.gradient { args.append("\(grad) + r * classes") }
                 return "v = \(helperName(p, v))(\(args.joined(separator: ", ")));"
             }
-            s += "        if (loss) loss[r] = v;\n        acc[r & 7] += (double)v;\n    }\n"
+            s += "        if (loss) loss[r] = v;\n        acc[r & 15] += (double)v;\n    }\n"
         } else {
             let stride = plan.kind == .box ? "4 * i" : "i"
             s += "    \(T) lbuf[LOSSC_BLOCK];\n    size_t i;\n"
@@ -80,15 +80,20 @@ extension CKernelWriter {
         return s
     }
 
-    /// Calls the version that fits: gradient wanted or not, default exponents or not.
+    /// Calls the version that fits: gradient wanted or not, default exponents or not, row
+    /// short enough for the cached version or not.
     func dispatch(_ p: CPrecision, indent: String, call: (Version) -> String) -> String {
-        let grad = interface.gradientPointer
-        func pick(_ gradient: Bool) -> String {
-            if plan.hasFastPath {
-                return "if (fast) \(call(Version(gradient: gradient, fast: true)))\n\(indent)    else \(call(Version(gradient: gradient, fast: false)))"
-            }
-            return call(Version(gradient: gradient, fast: false))
+        var conditions: [(String, WritableKeyPath<Version, Bool>)] = [("\(interface.gradientPointer)", \.gradient)]
+        if plan.hasFastPath { conditions.append(("fast", \.fast)) }
+        if plan.kind == .multiclass { conditions.append(("classes <= LOSSC_ROW", \.cached)) }
+        func nest(_ level: Int, _ v: Version, _ pad: String) -> String {
+            if level == conditions.count { return "\(pad)\(call(v))\n" }
+            var yes = v, no = v
+            yes[keyPath: conditions[level].1] = true
+            no[keyPath: conditions[level].1] = false
+            return "\(pad)if (\(conditions[level].0)) {\n" + nest(level + 1, yes, pad + "    ")
+                + "\(pad)} else {\n" + nest(level + 1, no, pad + "    ") + "\(pad)}\n"
         }
-        return "\(indent)if (\(grad)) {\n\(indent)    \(pick(true))\n\(indent)} else {\n\(indent)    \(pick(false))\n\(indent)}\n"
+        return nest(0, Version(gradient: false, fast: false), indent)
     }
 }

@@ -17,18 +17,26 @@ struct CKernelWriter {
 
     /// One version of the per-element (or per-row) code.
     struct Version {
-        let gradient: Bool
-        let fast: Bool
-        var suffix: String { (gradient ? "vg" : "v") + (fast ? "f" : "") }
+        /// Computes the gradient too (else the value only).
+        var gradient: Bool
+        /// Assumes the default integer exponents of `pow` (see `KernelPlan.powGuards`).
+        var fast: Bool
+        /// multiclass: a row of at most LOSSC_ROW classes, kept in stack buffers so that
+        /// `exp(a_k - max)` is computed once per class (else streamed in chunks, recomputed).
+        var cached: Bool = false
+        var suffix: String { (gradient ? "vg" : "v") + (fast ? "f" : "") + (cached ? "c" : "") }
     }
 
     var versions: [Version] {
-        var v: [Version] = []
+        var all: [Version] = []
         for g in [false, true] {
-            v.append(Version(gradient: g, fast: false))
-            if plan.hasFastPath { v.append(Version(gradient: g, fast: true)) }
+            for f in plan.hasFastPath ? [false, true] : [false] {
+                for c in plan.kind == .multiclass ? [false, true] : [false] {
+                    all.append(Version(gradient: g, fast: f, cached: c))
+                }
+            }
         }
-        return v
+        return all
     }
 
     func roots(_ v: Version) -> [NodeID] { v.gradient ? plan.allRoots : plan.valueRoots }
@@ -133,102 +141,5 @@ struct CKernelWriter {
             }
         }
         return s + "    }\n}\n\n"
-    }
-
-    // MARK: multiclass
-
-    func rowFunction(_ p: CPrecision, _ v: Version) -> String {
-        let T = p.cType, R = "LOSSC_RESTRICT"
-        let roots = roots(v)
-        let program = RowProgram(plan: plan, roots: roots)
-        let load = loadInvariants(p, v)
-        let read = pointersRead(roots)
-        var params = ["size_t C"] + read.filter { $0 != "w" }.map { "const \(T) *\(R) \($0)" }
-        if read.contains("w") { params.append("\(T) w") }
-        if !invariantsRead(v).isEmpty { params.append("const \(T) *\(R) inv") }
-        if v.gradient { params.append("\(T) *\(R) g") }
-        var s = "static \(T) \(helperName(p, v))(\(params.joined(separator: ", ")))\n{\n" + load
-        let e = CExpression(plan: plan, precision: p, fast: v.fast)
-        func scalars(_ ids: [NodeID]) {
-            for id in ids {
-                if graph[id].op == .input { s += "    const \(T) t\(id) = w;\n" } else { s += statement(p, id, fast: v.fast, indent: "    ") }
-            }
-        }
-        scalars(program.scalarsBefore)
-        for pass in program.passes {
-            s += classPass(p, pass, fast: v.fast)
-            scalars(pass.scalarsAfter)
-        }
-        if v.gradient, let r = plan.loss.gradient.first {
-            s += "    {\n        size_t k;\n        for (k = 0; k < C; k++) {\n"
-            s += vectorStatements(p, program.outputNodes, index: "k", fast: v.fast, indent: "            ")
-            s += "            g[k] = \(e.name(r));\n        }\n    }\n"
-        }
-        return s + "    return \(e.name(plan.loss.value));\n}\n\n"
-    }
-
-    /// Per-class statements for class-vector nodes at class `index`.
-    func vectorStatements(_ p: CPrecision, _ ids: [NodeID], index: String, fast: Bool, indent: String) -> String {
-        let T = p.cType, f = p.helperSuffix
-        let e = CExpression(plan: plan, precision: p, fast: fast)
-        var s = ""
-        for id in ids {
-            let n = graph[id]
-            switch n.op {
-            case .input: s += "\(indent)const \(T) t\(id) = \(n.index == 0 ? "x" : "y")[\(index)];\n"
-            case .softmax:
-                let a = n.args[0]
-                s += "\(indent)const \(T) d\(id) = \(e.name(a)) - m\(a);\n"
-                s += "\(indent)const \(T) t\(id) = lossc_exp\(f)(d\(id)) / s\(a);\n"
-            case .logSoftmax:
-                let a = n.args[0]
-                s += "\(indent)const \(T) d\(id) = \(e.name(a)) - m\(a);\n"
-                s += "\(indent)const \(T) t\(id) = d\(id) - l\(a);\n"
-            default: s += statement(p, id, fast: fast, indent: indent)
-            }
-        }
-        return s
-    }
-
-    /// One pass over the classes, in chunks of LOSSC_BLOCK: the per-class terms of each
-    /// statistic go to a chunk buffer, which the lane helpers fold into 8 accumulators.
-    func classPass(_ p: CPrecision, _ pass: RowProgram.Pass, fast: Bool) -> String {
-        let T = p.cType, f = p.helperSuffix
-        let e = CExpression(plan: plan, precision: p, fast: fast)
-        var s = "", terms = "", folds = "", finish = ""
-        for (k, stat) in pass.stats.enumerated() {
-            switch stat {
-            case .max(let a):
-                let neg = CLiteral.c(-.infinity, p)
-                s += "    \(T) a\(k)_m\(a)[8] = { \(Array(repeating: neg, count: 8).joined(separator: ", ")) };\n"
-                terms += "            b\(k)[j] = \(e.name(a));\n"
-                folds += "            lossc_lanes_max\(f)(a\(k)_m\(a), b\(k), mm);\n"
-                finish += "    const \(T) m\(a) = lossc_lanes_maxof\(f)(a\(k)_m\(a));\n"
-            case .sumExp(let a):
-                s += "    \(T) a\(k)_s\(a)[8] = { \(CLiteral.c(0, p)) };\n"
-                terms += "            const \(T) q\(k) = \(e.name(a)) - m\(a);\n"
-                terms += "            b\(k)[j] = lossc_exp\(f)(q\(k));\n"
-                folds += "            lossc_lanes_add\(f)(a\(k)_s\(a), b\(k), mm);\n"
-                finish += "    const \(T) s\(a) = lossc_lanes_total\(f)(a\(k)_s\(a));\n"
-            case .reduce(let r):
-                let args = graph[r].args
-                s += "    \(T) a\(k)_r\(r)[8] = { \(CLiteral.c(0, p)) };\n"
-                terms += graph[r].op == .dot
-                    ? "            b\(k)[j] = \(e.name(args[0])) * \(e.name(args[1]));\n"
-                    : "            b\(k)[j] = \(e.name(args[0]));\n"
-                folds += "            lossc_lanes_add\(f)(a\(k)_r\(r), b\(k), mm);\n"
-                finish += "    const \(T) t\(r) = lossc_lanes_total\(f)(a\(k)_r\(r));\n"
-            }
-        }
-        s += "    {\n"
-        for k in pass.stats.indices { s += "        \(T) b\(k)[LOSSC_BLOCK];\n" }
-        s += "        size_t k0, j;\n        for (k0 = 0; k0 < C; k0 += LOSSC_BLOCK) {\n"
-        s += "            const size_t mm = C - k0 < LOSSC_BLOCK ? C - k0 : LOSSC_BLOCK;\n"
-        s += "            for (j = 0; j < mm; j++) {\n"
-        s += vectorStatements(p, pass.vectorNodes, index: "k0 + j", fast: fast, indent: "                ")
-        s += terms.split(separator: "\n").map { "    " + $0 + "\n" }.joined()
-        for a in pass.logSums { finish += "    const \(T) l\(a) = lossc_log\(f)(s\(a));\n" }
-        s += "            }\n" + folds + "        }\n    }\n" + finish
-        return s
     }
 }

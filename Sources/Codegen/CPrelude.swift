@@ -13,10 +13,15 @@ public enum CPrelude {
     /// Elements per block of the element loop (and class chunk of the class passes): the
     /// per-element loss of a block lands in a stack buffer when the caller passes no `loss`.
     public static let block = 256
-    /// Lanes of the explicit reductions: lane l sums elements l, l + 8, l + 16, … and the
+    /// multiclass rows of at most this many classes run from stack buffers (8 KiB each in
+    /// float), which lets `exp(a_k - max)` be computed once per class; longer rows stream.
+    public static let row = 2048
+    /// Lanes of the explicit reductions: lane l sums elements l, l + 16, l + 32, … and the
     /// lanes are added pairwise at the end, an order fixed by the code (not by the compiler),
-    /// which is what lets the reduction vectorize without -ffast-math.
-    public static let lanes = 8
+    /// which is what lets the reduction vectorize without -ffast-math. 16 lanes are one
+    /// AVX-512 or two AVX2 registers of floats: two independent dependency chains on AVX2 and
+    /// half the chain length of 8 lanes, which matters for short rows (81 classes).
+    public static let lanes = 16
 
     /// The whole prelude: includes, `lossc_math.h`, helpers for both precisions.
     public static var text: String {
@@ -27,14 +32,20 @@ public enum CPrelude {
         s += "/* ==== lossc_math.h (branch-free exp/log/log1p/expm1/tanh/sigmoid/softplus), verbatim ==== */\n"
         s += mathHeader + "\n"
         s += "/* ==== lossc emitter helpers ==== */\n\n"
-        s += "#define LOSSC_BLOCK \(block)\n\n"
+        s += "#define LOSSC_BLOCK \(block)\n#define LOSSC_ROW \(row)\n\n"
+        // The 16-iteration lane loops must be unrolled before vectorizing: left as loops,
+        // clang vectorizes them with an interleave that needs 64 iterations and falls back to
+        // scalar code. _Pragma is C99; each compiler gets only the pragma it knows.
+        s += "#if defined(__clang__)\n#define LOSSC_UNROLL _Pragma(\"clang loop unroll(full)\")\n"
+        s += "#elif defined(__GNUC__)\n#define LOSSC_UNROLL _Pragma(\"GCC unroll 16\")\n#else\n#define LOSSC_UNROLL\n#endif\n\n"
         s += "#ifndef LOSSC_RESTRICT\n#define LOSSC_RESTRICT restrict\n#endif\n\n"
         for p in CPrecision.allCases { s += select(p) }
         for p in CPrecision.allCases { s += helpers(p) }
         s += """
-        static inline double lossc_lanes_total(const double acc[8])
+        static inline double lossc_lanes_total(const double acc[16])
         {
-            return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+            return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])))
+                 + (((acc[8] + acc[9]) + (acc[10] + acc[11])) + ((acc[12] + acc[13]) + (acc[14] + acc[15])));
         }
 
         #if defined(__clang__)
@@ -136,41 +147,69 @@ public enum CPrelude {
         """
     }
 
-    /// Lane-explicit reductions over a block: acc[l] takes elements l, l + 8, l + 16, …
+    /// Lane-explicit reductions over a block: acc[l] takes elements l, l + 16, l + 32, …
     static func lanes(_ p: CPrecision) -> String {
         let T = p.cType, f = p.helperSuffix
         return """
-        static inline void lossc_lanes_add\(f)(\(T) acc[8], const \(T) *LOSSC_RESTRICT v, size_t m)
+        static inline void lossc_lanes_add\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
-            for (; j + 8 <= m; j += 8)
-                for (l = 0; l < 8; l++) acc[l] += v[j + l];
+            for (; j + 16 <= m; j += 16) {
+                LOSSC_UNROLL
+                for (l = 0; l < 16; l++) acc[l] += v[j + l];
+            }
             for (l = 0; j + l < m; l++) acc[l] += v[j + l];
         }
-        static inline void lossc_lanes_addd\(f)(double acc[8], const \(T) *LOSSC_RESTRICT v, size_t m)
+        /* The same over a buffer the caller just filled: a non-const pointer, because gcc warns
+           (-Wmaybe-uninitialized) when it cannot see that a stack array passed as const T * was
+           written by the loop before the call. */
+        static inline void lossc_lanes_addb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
-            for (; j + 8 <= m; j += 8)
-                for (l = 0; l < 8; l++) acc[l] += (double)v[j + l];
-            for (l = 0; j + l < m; l++) acc[l] += (double)v[j + l];
+            for (; j + 16 <= m; j += 16) {
+                LOSSC_UNROLL
+                for (l = 0; l < 16; l++) acc[l] += v[j + l];
+            }
+            for (l = 0; j + l < m; l++) acc[l] += v[j + l];
         }
-        static inline void lossc_lanes_max\(f)(\(T) acc[8], const \(T) *LOSSC_RESTRICT v, size_t m)
+        static inline void lossc_lanes_max\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
-            for (; j + 8 <= m; j += 8)
-                for (l = 0; l < 8; l++) acc[l] = lossc_sel\(f)(v[j + l] > acc[l], v[j + l], acc[l]);
+            for (; j + 16 <= m; j += 16) {
+                LOSSC_UNROLL
+                for (l = 0; l < 16; l++) acc[l] = lossc_sel\(f)(v[j + l] > acc[l], v[j + l], acc[l]);
+            }
             for (l = 0; j + l < m; l++) acc[l] = lossc_sel\(f)(v[j + l] > acc[l], v[j + l], acc[l]);
         }
-        static inline \(T) lossc_lanes_total\(f)(const \(T) acc[8])
+        static inline void lossc_lanes_addd\(f)(double acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
-            return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+            size_t j = 0, l;
+            for (; j + 16 <= m; j += 16) {
+                LOSSC_UNROLL
+                for (l = 0; l < 16; l++) acc[l] += (double)v[j + l];
+            }
+            for (l = 0; j + l < m; l++) acc[l] += (double)v[j + l];
+        }
+        static inline void lossc_lanes_maxb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
+        {
+            size_t j = 0, l;
+            for (; j + 16 <= m; j += 16) {
+                LOSSC_UNROLL
+                for (l = 0; l < 16; l++) acc[l] = lossc_sel\(f)(v[j + l] > acc[l], v[j + l], acc[l]);
+            }
+            for (l = 0; j + l < m; l++) acc[l] = lossc_sel\(f)(v[j + l] > acc[l], v[j + l], acc[l]);
+        }
+        static inline \(T) lossc_lanes_total\(f)(const \(T) acc[16])
+        {
+            return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])))
+                 + (((acc[8] + acc[9]) + (acc[10] + acc[11])) + ((acc[12] + acc[13]) + (acc[14] + acc[15])));
         }
         /* The max of the lanes (NaN never wins, as in the reference), 0 if it is not finite. */
-        static inline \(T) lossc_lanes_maxof\(f)(const \(T) acc[8])
+        static inline \(T) lossc_lanes_maxof\(f)(const \(T) acc[16])
         {
             \(T) r = acc[0];
             int l;
-            for (l = 1; l < 8; l++) r = acc[l] > r ? acc[l] : r;
+            for (l = 1; l < 16; l++) r = acc[l] > r ? acc[l] : r;
             return isfinite(r) ? r : \(CLiteral.c(0, p));
         }
 

@@ -37,6 +37,9 @@ public struct RowProgram: Sendable {
     public var passes: [Pass] = []
     /// Class-vector roots written out per class, and the nodes they need, in id order.
     public var outputNodes: [NodeID] = []
+    /// The pass that also writes the class-vector output (the first one after every statistic
+    /// the output needs), or nil when the output needs all of them and gets a pass of its own.
+    public var outputPass: Int?
 
     public init(plan: KernelPlan, roots: [NodeID]) {
         let g = plan.graph
@@ -85,17 +88,26 @@ public struct RowProgram: Sendable {
             passes.append(pass)
         }
         outputNodes = Self.vectorClosure(plan, roots.filter { g.shapes[Int($0)] == .classVector })
+        // Pass L (index L - 1) has every statistic of level < L; the output fits in the first
+        // pass past the levels its nodes (and their per-row scalars) depend on.
+        if !outputNodes.isEmpty {
+            var need = 0
+            for id in outputNodes { for a in g[id].args { need = max(need, level[Int(a)]) }; need = max(need, level[Int(id)]) }
+            if need < passes.count { outputPass = need }
+        }
     }
 
     /// The class-vector nodes needed to evaluate `operands` at one class, in id order:
     /// a walk through class-vector arguments (and class-map nodes' arguments) that stops at
     /// scalars, which are per-row values computed before the pass.
-    static func vectorClosure(_ plan: KernelPlan, _ operands: [NodeID]) -> [NodeID] {
+    /// With `cachedSoftmax`, a softmax reads its cached exponentials, not its argument.
+    static func vectorClosure(_ plan: KernelPlan, _ operands: [NodeID], cachedSoftmax: Bool = false) -> [NodeID] {
         let g = plan.graph
         var seen = Set<NodeID>()
         var stack = operands.filter { g.shapes[Int($0)] == .classVector }
         while let id = stack.popLast() {
             guard seen.insert(id).inserted else { continue }
+            if cachedSoftmax, g[id].op == .softmax { continue }
             for a in g[id].args where g.shapes[Int(a)] == .classVector { stack.append(a) }
         }
         return seen.sorted()

@@ -26,7 +26,8 @@ extension SwiftKernelWriter {
             }
         }
         scalars(program.scalarsBefore)
-        for pass in program.passes {
+        let gradientRoot = gradient ? plan.loss.gradient.first : nil
+        for (index, pass) in program.passes.enumerated() {
             var update = "", finish = ""
             for stat in pass.stats {
                 switch stat {
@@ -45,12 +46,14 @@ extension SwiftKernelWriter {
                 }
             }
             s += "\(indent)for k in 0..<classes {\n"
-            vectors(pass.vectorNodes)
+            let output = index == program.outputPass ? gradientRoot : nil
+            vectors(output == nil ? pass.vectorNodes : Set(pass.vectorNodes).union(program.outputNodes).sorted())
+            if let r = output { update += "\(inner)g[row + k] = \(name(r, p))\n" }
             for a in pass.logSums { finish += "\(indent)let l\(a): \(T) = log\(m)(s\(a))\n" }
             s += update + "\(indent)}\n" + finish
             scalars(pass.scalarsAfter)
         }
-        if gradient, let r = plan.loss.gradient.first {
+        if let r = gradientRoot, program.outputPass == nil {
             s += "\(indent)for k in 0..<classes {\n"
             vectors(program.outputNodes)
             s += "\(inner)g[row + k] = \(name(r, p))\n\(indent)}\n"

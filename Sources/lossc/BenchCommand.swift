@@ -5,17 +5,18 @@ import LossDSL
 /// growing size, and print how the time grows (linear passes: ratio ~ size ratio).
 enum BenchCommand {
     static let spec = CommandSpec(
-        name: "bench", summary: "Benchmarks (compile: front-end time vs formula size).",
-        usage: "bench compile [--nodes 10000,100000] [--seed N]",
+        name: "bench", summary: "Benchmarks (compile: front-end time vs formula size; c: emitted C vs hand-written C).",
+        usage: "bench compile [--nodes 10000,100000] [--seed N] | bench c [--cc PATH] [--flags \"FLAGS\"]",
         options: [
             OptionSpec(name: "nodes", value: "N,N,…", help: "Formula sizes (default 10000,100000)."),
             OptionSpec(name: "seed", value: "N", help: "Random seed of the generated formulas (default 1)."),
-        ],
+        ] + BenchCKernels.options,
         positionals: 1...1)
 
     static func run(_ a: Arguments) throws -> ExitStatus {
+        if a.positionals[0] == "c" { return try BenchCKernels.run(a) }
         guard a.positionals[0] == "compile" else {
-            throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile")
+            throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, c")
         }
         let sizes = try (a.value("nodes") ?? "10000,100000").split(separator: ",").map { s -> Int in
             guard let n = Int(s), n > 0 else { throw UsageError("--nodes: '\(s)' is not a positive integer") }

@@ -19,13 +19,14 @@ import LossDSL
     }()
 
     /// The batches each kind is checked on: past one block (256), and multiclass rows of 1,
-    /// 81 and 300 classes (past one class chunk).
+    /// 81 and 300 classes (cached rows), and 2100 (past LOSSC_ROW: streamed in chunks).
     static func batches<T: LossReal>(_ kind: LossKind, as: T.Type) -> [Batch<T>] {
         switch kind {
         case .multiclass:
             return [TestInputs.batch(kind, n: 3, classes: 1, seed: 1, as: T.self),
                     TestInputs.batch(kind, n: 6, classes: 81, seed: 2, as: T.self),
-                    TestInputs.batch(kind, n: 2, classes: 300, seed: 3, as: T.self)]
+                    TestInputs.batch(kind, n: 2, classes: 300, seed: 3, as: T.self),
+                    TestInputs.batch(kind, n: 2, classes: CPrelude.row + 52, seed: 6, as: T.self)]
         default:
             return [TestInputs.batch(kind, n: 300, seed: 4, as: T.self), TestInputs.batch(kind, n: 5, seed: 5, as: T.self)]
         }

@@ -18,8 +18,11 @@ import LossDSL
     static func batches<T: LossReal>(_ kind: LossKind, seed: UInt64, as: T.Type) -> [Batch<T>] {
         switch kind {
         case .multiclass:
-            return [TestInputs.batch(kind, n: 4, classes: 7, seed: seed, as: T.self),
-                    TestInputs.batch(kind, n: 1, classes: 81, seed: seed + 1, as: T.self)]
+            // Rows of 7 and 81 classes (cached), and every fourth formula a row past LOSSC_ROW (streamed).
+            var b = [TestInputs.batch(kind, n: 4, classes: 7, seed: seed, as: T.self),
+                     TestInputs.batch(kind, n: 1, classes: 81, seed: seed + 1, as: T.self)]
+            if seed % 4 == 0 { b.append(TestInputs.batch(kind, n: 1, classes: CPrelude.row + 52, seed: seed + 2, as: T.self)) }
+            return b
         default: return [TestInputs.batch(kind, n: 40, seed: seed, as: T.self)]
         }
     }
