@@ -13,6 +13,7 @@ nonisolated(unsafe) let commands: [(spec: CommandSpec, run: (Arguments) throws -
     (ImportCommand.spec, ImportCommand.run),
     (OpsCommand.spec, OpsCommand.run),
     (EmitCommand.spec, EmitCommand.run),
+    (BuildCommand.spec, BuildCommand.run),
     (BenchCommand.spec, BenchCommand.run),
 ]
 
