@@ -19,8 +19,12 @@ public struct NativeLoader: Sendable {
     public var compiler: SystemCompiler?
     public var flags: [String]
 
+    /// The default flags: `SystemCompiler.optimizeFlags` plus `-march=native`, since a cached
+    /// library is built on and for the machine that loads it (dropped if the compiler refuses it).
+    public static let nativeFlags = SystemCompiler.optimizeFlags + ["-march=native"]
+
     public init(cacheDirectory: URL = NativeLoader.defaultCacheDirectory(), compiler: SystemCompiler? = SystemCompiler.find(),
-                flags: [String] = SystemCompiler.optimizeFlags) {
+                flags: [String] = NativeLoader.nativeFlags) {
         self.cacheDirectory = cacheDirectory
         self.compiler = compiler
         self.flags = flags
@@ -69,7 +73,10 @@ public struct NativeLoader: Sendable {
         do { try source.write(toFile: tmpC, atomically: false, encoding: .utf8) } catch {
             throw NativeError(message: "cannot write \(tmpC): \(error.localizedDescription)")
         }
-        let out = compiler.sharedLibrary(sources: [tmpC], output: tmpSO, flags: flags)
+        var out = compiler.sharedLibrary(sources: [tmpC], output: tmpSO, flags: flags)
+        if !out.succeeded, flags.contains("-march=native") {
+            out = compiler.sharedLibrary(sources: [tmpC], output: tmpSO, flags: flags.filter { $0 != "-march=native" })
+        }
         guard out.succeeded else {
             throw NativeError(message: "\(compiler.path) failed (status \(out.status)):\n\(out.text.prefix(2000))")
         }

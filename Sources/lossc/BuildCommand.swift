@@ -15,7 +15,7 @@ enum BuildCommand {
             OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's built-in default (repeatable).", repeatable: true),
             OptionSpec(name: "protected", value: nil, help: "CSE-Autoloss's protected log/div/exp."),
             OptionSpec(name: "cc", value: "PATH", help: "C compiler (default $CC, else cc, gcc or clang on PATH)."),
-            OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -std=c99)."),
+            OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -std=c99; add -march=native for this machine only)."),
         ],
         details: """
         The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64 and
@@ -31,7 +31,8 @@ enum BuildCommand {
         let formula = try loadFormula(path, params: try parseParams(a.values["param"] ?? []))
         guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
         if let name = a.value("name"), name.isEmpty { throw UsageError("--name must not be empty") }
-        var loader = NativeLoader()
+        // A library written to a path may be copied to other machines: portable flags by default.
+        var loader = NativeLoader(flags: SystemCompiler.optimizeFlags)
         if let cc = a.value("cc") {
             guard let c = SystemCompiler.named(cc) else { throw UsageError("--cc: '\(cc)' not found") }
             loader.compiler = c

@@ -68,6 +68,46 @@ import LossDSL
     }
 
     func run(_ path: String) -> SystemCompiler.Output { SystemCompiler(path: path).run([]) }
+
+    /// The element loops of emitted focal loss vectorize with a plain -O3 -fno-math-errno
+    /// (no -ffast-math), by the compilers' own reports: clang every block loop; gcc the float
+    /// loops of the default-exponent path at the x86-64 baseline (SSE2), and the double ones
+    /// too from x86-64-v2 (gcc needs SSE4.2 to blend doubles, see lossc_math.h).
+    @Test func emittedLoopsVectorize() throws {
+        #if arch(x86_64)
+        let focal = try #require(EmittedExampleTests.examples.first { $0.name == "focal" }).loss
+        let dir = try CHarness.temporaryDirectory("vectorize")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let c = dir.appendingPathComponent("focal.c").path
+        let text = CEmitter.emit(focal).source
+        try text.write(toFile: c, atomically: true, encoding: .utf8)
+        // Line numbers of each block function's element loop, by function name.
+        var loops: [String: Int] = [:], current = ""
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.hasPrefix("static void lossc_blk_") { current = String(line.dropFirst("static void lossc_blk_".count).prefix { $0 != "(" }) }
+            if line.contains("for (j = 0; j < m; j++)") { loops[current] = i + 1 }
+        }
+        #expect(loops.count == 8, "\(loops)")
+        func vectorized(_ cc: SystemCompiler, _ flags: [String], marker: String) -> Set<Int> {
+            let out = cc.run(["-O3", "-fno-math-errno", "-std=c99", "-c", c, "-o", "/dev/null"] + flags)
+            return Set(out.text.split(separator: "\n").filter { $0.contains(marker) }.compactMap { line in
+                line.split(separator: ":").dropFirst().first.flatMap { Int($0) }
+            })
+        }
+        if let clang = SystemCompiler.named("clang") {
+            let v = vectorized(clang, ["-Rpass=loop-vectorize"], marker: "vectorized loop")
+            for (name, line) in loops { #expect(v.contains(line), "clang did not vectorize \(name)") }
+        }
+        if let gcc = SystemCompiler.named("gcc") {
+            let base = vectorized(gcc, ["-fopt-info-vec-optimized"], marker: "loop vectorized")
+            for name in ["focal_f32_vf", "focal_f32_vgf"] { #expect(base.contains(loops[name] ?? -1), "gcc did not vectorize \(name)") }
+            let v2 = vectorized(gcc, ["-march=x86-64-v2", "-fopt-info-vec-optimized"], marker: "loop vectorized")
+            for name in ["focal_f32_v", "focal_f32_vg", "focal_f32_vf", "focal_f32_vgf", "focal_f64_vf", "focal_f64_vgf"] {
+                #expect(v2.contains(loops[name] ?? -1), "gcc -march=x86-64-v2 did not vectorize \(name)")
+            }
+        }
+        #endif
+    }
 }
 
 /// A C `main` that calls every kernel of a bundle on heap arrays of exactly the right size
