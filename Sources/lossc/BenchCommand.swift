@@ -5,8 +5,8 @@ import LossDSL
 /// growing size, and print how the time grows (linear passes: ratio ~ size ratio).
 enum BenchCommand {
     static let spec = CommandSpec(
-        name: "bench", summary: "Benchmarks: compile, fuzz, check, search, closures, ranking.",
-        usage: "bench compile|fuzz|check|search [options] | bench closures [--elements N] [--repeat N] [--loss NAME,…] | bench ranking [--entries N] [--losses F,F]",
+        name: "bench", summary: "Benchmarks: compile, fuzz, check, search, closures, c, ranking.",
+        usage: "bench compile|fuzz|check|search [options] | bench closures [--elements N] [--repeat N] [--loss NAME,…] | bench c [--cc PATH] [--flags \"FLAGS\"] | bench ranking [--entries N] [--losses F,F]",
         options: [
             OptionSpec(name: "nodes", value: "N,N,…", help: "compile: formula sizes (default 10000,100000)."),
             OptionSpec(name: "iterations", value: "N", help: "fuzz: number of mutated inputs (default 200000)."),
@@ -19,7 +19,7 @@ enum BenchCommand {
             OptionSpec(name: "losses", value: "F,F", help: "ranking: loss files (default examples/ap_loss.loss,examples/pap_retinanet.loss)."),
             OptionSpec(name: "precision", value: "f32,f64", help: "ranking: precisions to run (default f32,f64)."),
             OptionSpec(name: "budget", value: "S", help: "ranking: seconds the brute force may run before it is extrapolated (default 20)."),
-        ] + BenchKernels.options,
+        ] + BenchKernels.options + BenchCKernels.options,
         positionals: 1...1,
         details: "Example: swift build -c release && .build/release/lossc bench compile --nodes 10000,100000")
 
@@ -31,7 +31,8 @@ enum BenchCommand {
         case "search": return try BenchSearch.run(a)
         case "closures": return try BenchKernels.run(a)
         case "ranking": return try RankingBench.run(a)
-        default: throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, fuzz, check, search, closures, ranking")
+        case "c": return try BenchCKernels.run(a)
+        default: throw UsageError("unknown benchmark '\(a.positionals[0])'", hint: "available: compile, fuzz, check, search, closures, c, ranking")
         }
         let sizes = try (a.value("nodes") ?? "10000,100000").split(separator: ",").map { s -> Int in
             guard let n = Int(s), n > 0 else { throw UsageError("--nodes: '\(s)' is not a positive integer") }

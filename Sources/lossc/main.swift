@@ -14,6 +14,8 @@ nonisolated(unsafe) let commands: [(spec: CommandSpec, run: (Arguments) throws -
     (PlotCommand.spec, PlotCommand.run),
     (ImportCommand.spec, ImportCommand.run),
     (OpsCommand.spec, OpsCommand.run),
+    (EmitCommand.spec, EmitCommand.run),
+    (BuildCommand.spec, BuildCommand.run),
     (SearchCommand.spec, SearchCommand.run),
     (BenchCommand.spec, BenchCommand.run),
     (SearchParamsCommand.spec, SearchParamsCommand.run),

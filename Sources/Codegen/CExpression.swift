@@ -1,0 +1,58 @@
+import LossDSL
+
+/// Spells one elementwise node as a C expression over its arguments' names, reading the
+/// operator table's `cSpelling`. Every node becomes `const T t<id> = <expression>;`, so
+/// arguments are always names or literals and no precedence question arises.
+struct CExpression {
+    let plan: KernelPlan
+    let precision: CPrecision
+    /// Whether the version being written assumes the default integer exponents of `pow`.
+    let fast: Bool
+
+    var graph: Graph { plan.graph }
+
+    /// The name of a node's value: a literal for constants, `t<id>` otherwise.
+    func name(_ id: NodeID) -> String {
+        if let c = graph.constantValue(id) { return CLiteral.c(c, precision) }
+        return "t\(id)"
+    }
+
+    /// The right-hand side for elementwise node `id`.
+    func rhs(_ id: NodeID) -> String {
+        let n = graph[id]
+        let a = n.args.map(name)
+        if n.op == .pow, let e = plan.integerExponent(of: id, fast: fast) {
+            return Self.integerPower(a[0], e, one: CLiteral.c(1, precision))
+        }
+        switch n.op.info.cSpelling {
+        case .infix(let s): return "\(a[0]) \(s) \(a[1])"
+        case .prefix(let s): return "\(s)\(a[0])"
+        case .libm(let f): return "\(Self.mathFunction(f, precision))(\(a.joined(separator: ", ")))"
+        case .helper(let h): return "lossc_\(h)\(precision.helperSuffix)(\(a.joined(separator: ", ")))"
+        case .structural:
+            // stop_gradient is the identity on values; the other structural operators are
+            // leaves and class-axis operators, which the schedule handles before this point.
+            return a.first ?? CLiteral.c(0, precision)
+        }
+    }
+
+    /// The C function for a libm operator: the emitter's branch-free version where the prelude
+    /// has one (so the loop vectorizes), else the C library's (`expf` / `exp`).
+    static func mathFunction(_ f: String, _ p: CPrecision) -> String {
+        if CPrelude.vectorizedMath.contains(f) { return "lossc_\(f)\(p.helperSuffix)" }
+        return p == .f32 ? f + "f" : f
+    }
+
+    /// `a^n` for a small integer n as products (binary powering), `1/a^-n` for n < 0.
+    /// pow(a, 0) is 1 even for NaN, and pow(a, 1) is a, as in C's pow.
+    static func integerPower(_ a: String, _ n: Int, one: String) -> String {
+        func positive(_ k: Int) -> String {
+            if k == 1 { return a }
+            let half = positive(k / 2)
+            let square = k / 2 == 1 ? "\(a) * \(a)" : "(\(half)) * (\(half))"
+            return k % 2 == 0 ? square : "(\(square)) * \(a)"
+        }
+        if n == 0 { return one }
+        return n > 0 ? positive(n) : "\(one) / (\(positive(-n)))"
+    }
+}

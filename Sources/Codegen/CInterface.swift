@@ -1,0 +1,80 @@
+import LossDSL
+
+/// The public C interface of one emitted loss: its symbol names, the params struct and the
+/// kernel prototypes, shared by the `.h` file and the `.c` file (which repeats them so that it
+/// compiles on its own and never `#include`s a file name derived from user input).
+struct CInterface {
+    let plan: KernelPlan
+    /// The sanitized loss name every exported symbol starts with.
+    let prefix: String
+    let precisions: [CPrecision]
+
+    var kind: LossKind { plan.kind }
+    var params: [ParamInfo] { plan.loss.formula.params }
+    var paramsType: String { "\(prefix)_params" }
+
+    /// Struct field of each param (injective, see `CNames.identifier`).
+    var paramFields: [String] { params.map { CNames.identifier($0.name) } }
+
+    func kernelName(_ p: CPrecision) -> String { "\(prefix)_\(p.rawValue)" }
+    func meanName(_ p: CPrecision) -> String { "\(prefix)_mean_\(p.rawValue)" }
+    var defaultsFunction: String { "\(prefix)_default_params" }
+
+    /// The data pointers of the kind, with the kind input indices each one carries.
+    var dataPointers: [(name: String, inputs: [Int])] {
+        switch kind {
+        case .box: return [("pred", [3, 4, 5, 6]), ("target", [7, 8, 9, 10])]
+        default: return [("x", [0]), ("y", [1]), ("w", [2])]
+        }
+    }
+
+    /// The gradient output pointer's name.
+    var gradientPointer: String { kind == .box ? "d_pred" : "d_x" }
+
+    /// The parameter list of a kernel (after `precision`).
+    func parameters(_ p: CPrecision) -> String {
+        let T = p.cType, r = "LOSSC_RESTRICT"
+        var list = ["size_t n"]
+        if kind == .multiclass { list.append("size_t classes") }
+        list += dataPointers.map { "const \(T) *\(r) \($0.name)" }
+        list += ["const \(paramsType) *params", "\(T) *\(r) loss", "\(T) *\(r) \(gradientPointer)"]
+        return list.joined(separator: ", ")
+    }
+
+    /// The argument names, in the order of `parameters`.
+    var argumentNames: String {
+        var list = ["n"]
+        if kind == .multiclass { list.append("classes") }
+        list += dataPointers.map(\.name) + ["params", "loss", gradientPointer]
+        return list.joined(separator: ", ")
+    }
+
+    /// The params struct, the defaults function and the kernel prototypes.
+    var declarations: String {
+        var s = "#ifndef LOSSC_RESTRICT\n#if defined(__cplusplus)\n#define LOSSC_RESTRICT __restrict\n#else\n"
+        s += "#define LOSSC_RESTRICT restrict\n#endif\n#endif\n\n"
+        s += "/* Tunable parameters, in double whatever the kernel precision. */\n"
+        s += "typedef struct \(paramsType) {\n"
+        if params.isEmpty { s += "    char unused; /* this loss has no params (C forbids an empty struct) */\n" }
+        for (p, field) in zip(params, paramFields) {
+            s += "    double \(field); /* default \(formatNumber(p.value)) */\n"
+        }
+        s += "} \(paramsType);\n\n"
+        s += "/* The params the loss was emitted with (the file's defaults unless overridden). */\n"
+        s += "\(paramsType) \(defaultsFunction)(void);\n\n"
+        for p in precisions {
+            s += "/* Sum over the n samples of the loss, accumulated in double. params may be NULL (defaults);\n"
+            s += "   loss (per-sample values) and \(gradientPointer) (gradient) may be NULL when not wanted. */\n"
+            s += "double \(kernelName(p))(\(parameters(p)));\n"
+            s += "/* The same, divided by n (0 when n is 0). The gradient stays per sample (not divided by n). */\n"
+            s += "double \(meanName(p))(\(parameters(p)));\n\n"
+        }
+        return s
+    }
+
+    /// The initializer of the params struct with the emitted values.
+    var defaultsInitializer: String {
+        if params.isEmpty { return "{ 0 }" }
+        return "{ " + params.map { CLiteral.c($0.value, .f64) }.joined(separator: ", ") + " }"
+    }
+}

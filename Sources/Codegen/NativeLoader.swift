@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import LossDSL
+
+/// The native path: emit C, build a shared library with the system compiler, `dlopen` it,
+/// and cache the library by a hash of everything that went into it, so a loss is compiled
+/// once per machine (per source, compiler, flags and emitter version).
+///
+/// The cache directory is `$LOSSC_CACHE`, else `$XDG_CACHE_HOME/lossc`, else `~/.cache/lossc`.
+/// Each entry is `<hash>.so` with its `<hash>.c` beside it for inspection; builds write to a
+/// temporary name and rename, so concurrent processes never load half a library.
+public struct NativeLoader: Sendable {
+    public var cacheDirectory: URL
+    /// nil: no compiler on this machine (`load` then fails; `NativeBatch` falls back).
+    public var compiler: SystemCompiler?
+    public var flags: [String]
+
+    /// The default flags: `SystemCompiler.optimizeFlags` plus `-march=native`, since a cached
+    /// library is built on and for the machine that loads it (dropped if the compiler refuses it).
+    public static let nativeFlags = SystemCompiler.optimizeFlags + ["-march=native"]
+
+    public init(cacheDirectory: URL = NativeLoader.defaultCacheDirectory(), compiler: SystemCompiler? = SystemCompiler.find(),
+                flags: [String] = NativeLoader.nativeFlags) {
+        self.cacheDirectory = cacheDirectory
+        self.compiler = compiler
+        self.flags = flags
+    }
+
+    /// `$LOSSC_CACHE`, `$XDG_CACHE_HOME/lossc` or `~/.cache/lossc`.
+    public static func defaultCacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let d = environment["LOSSC_CACHE"], !d.isEmpty { return URL(fileURLWithPath: d) }
+        if let x = environment["XDG_CACHE_HOME"], !x.isEmpty { return URL(fileURLWithPath: x).appendingPathComponent("lossc") }
+        let home = environment["HOME"].map { URL(fileURLWithPath: $0) } ?? FileManager.default.homeDirectoryForCurrentUser
+        return home.appendingPathComponent(".cache/lossc")
+    }
+
+    /// The emitted source, built (or found in the cache) and loaded.
+    public func load(_ loss: CompiledLoss, name: String? = nil) throws(NativeError) -> NativeKernel {
+        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
+        let source = CEmitter.emit(loss, name: name)
+        let key = ContentHash.hex(source.source, compiler.version, flags.joined(separator: " "), Codegen.version)
+        let library = cacheDirectory.appendingPathComponent("\(key).so").path
+        if !FileManager.default.fileExists(atPath: library) {
+            try build(source.source, compiler: compiler, to: library, keepSourceAs: cacheDirectory.appendingPathComponent("\(key).c").path)
+        }
+        return try NativeKernel(library: try NativeLibrary(path: library), prefix: source.prefix, kind: loss.kind)
+    }
+
+    /// Builds a shared library of `loss` at `output` (`lossc build`); returns the emitted pair.
+    @discardableResult
+    public func buildLibrary(_ loss: CompiledLoss, name: String? = nil, output: String) throws(NativeError) -> CSource {
+        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
+        let source = CEmitter.emit(loss, name: name)
+        try build(source.source, compiler: compiler, to: output, keepSourceAs: nil)
+        return source
+    }
+
+    /// Compiles `source` into a shared library at `path`, atomically (temporary name + rename).
+    func build(_ source: String, compiler: SystemCompiler, to path: String, keepSourceAs kept: String?) throws(NativeError) {
+        let fm = FileManager.default
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do { try fm.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw NativeError(message: "cannot create \(dir.path): \(error.localizedDescription)")
+        }
+        let tag = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        let tmpC = dir.appendingPathComponent(".lossc-\(tag).c").path
+        let tmpSO = dir.appendingPathComponent(".lossc-\(tag).so").path
+        defer { try? fm.removeItem(atPath: tmpC); try? fm.removeItem(atPath: tmpSO) }
+        do { try source.write(toFile: tmpC, atomically: false, encoding: .utf8) } catch {
+            throw NativeError(message: "cannot write \(tmpC): \(error.localizedDescription)")
+        }
+        var out = compiler.sharedLibrary(sources: [tmpC], output: tmpSO, flags: flags)
+        if !out.succeeded, flags.contains("-march=native") {
+            out = compiler.sharedLibrary(sources: [tmpC], output: tmpSO, flags: flags.filter { $0 != "-march=native" })
+        }
+        guard out.succeeded else {
+            throw NativeError(message: "\(compiler.path) failed (status \(out.status)):\n\(out.text.prefix(2000))")
+        }
+        if rename(tmpSO, path) != 0 { throw NativeError(message: "cannot move the library to \(path)") }
+        if let kept { _ = rename(tmpC, kept) }
+    }
+}
+
+/// A 128-bit content hash (two independent 64-bit FNV-1a streams, finalized), as hex: a cache
+/// key, not a security boundary.
+enum ContentHash {
+    static func hex(_ parts: String...) -> String {
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x6c62_272e_07bb_0142
+        for part in parts {
+            for byte in part.utf8 + [0] {
+                a = (a ^ UInt64(byte)) &* 0x100_0000_01b3
+                b = (b ^ UInt64(byte)) &* 0x100_0000_01b3 ^ (b >> 29)
+            }
+        }
+        func fmix(_ v: UInt64) -> UInt64 {
+            var z = v
+            z = (z ^ (z >> 33)) &* 0xff51_afd7_ed55_8ccd
+            z = (z ^ (z >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+            return z ^ (z >> 33)
+        }
+        func pad(_ v: UInt64) -> String { let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
+        return pad(fmix(a)) + pad(fmix(b ^ a))
+    }
+}

@@ -1,0 +1,56 @@
+/// The helper functions a standalone emitted Swift file carries: one per operator-table
+/// `helper` spelling, in Float and Double, with the reference evaluator's exact semantics
+/// (`OpMath.swift`), calling the C library through Glibc/Darwin.
+enum SwiftHelpers {
+    /// The helpers of one precision, `fileprivate` so two emitted files can share a module.
+    static func text(_ p: CPrecision) -> String {
+        let T = p.swiftType, f = p.helperSuffix, m = p == .f32 ? "f" : ""
+        func lit(_ v: Double) -> String { CLiteral.swift(v, p) }
+        return """
+        @inline(__always) fileprivate func lossc_sigmoid\(f)(_ a: \(T)) -> \(T) {
+            if a >= 0 { return 1 / (1 + exp\(m)(-a)) }
+            let e = exp\(m)(a)
+            return e / (1 + e)
+        }
+        @inline(__always) fileprivate func lossc_softplus\(f)(_ a: \(T)) -> \(T) { (a > 0 ? a : 0) + log1p\(m)(exp\(m)(-Swift.abs(a))) }
+        @inline(__always) fileprivate func lossc_relu\(f)(_ a: \(T)) -> \(T) { a < 0 ? 0 : a }
+        @inline(__always) fileprivate func lossc_min\(f)(_ a: \(T), _ b: \(T)) -> \(T) { b < a ? b : a }
+        @inline(__always) fileprivate func lossc_max\(f)(_ a: \(T), _ b: \(T)) -> \(T) { b > a ? b : a }
+        @inline(__always) fileprivate func lossc_select\(f)(_ c: \(T), _ a: \(T), _ b: \(T)) -> \(T) { c > 0 ? a : b }
+        @inline(__always) fileprivate func lossc_step\(f)(_ a: \(T)) -> \(T) { a > 0 ? 1 : 0 }
+        @inline(__always) fileprivate func lossc_sign\(f)(_ a: \(T)) -> \(T) { a > 0 ? 1 : (a < 0 ? -1 : a) }
+        @inline(__always) fileprivate func lossc_scaled_gd\(f)(_ a: \(T)) -> \(T) {
+            \(lit(2 / Double.pi)) * atan\(m)(tanh\(m)(\(lit(Double.pi / 8)) * a)) + \(lit(0.5))
+        }
+        @inline(__always) fileprivate func lossc_scaled_alf\(f)(_ a: \(T)) -> \(T) {
+            let h = a / 2
+            if Swift.abs(h) > 1 {
+                let r = 1 / sqrt\(m)(1 + 1 / (h * h))
+                return ((h < 0 ? -r : r) + 1) / 2
+            }
+            return (h / sqrt\(m)(1 + h * h) + 1) / 2
+        }
+        @inline(__always) fileprivate func lossc_scaled_erf\(f)(_ a: \(T)) -> \(T) { erfc\(m)(\(lit(-Double.pi.squareRoot() / 4)) * a) / 2 }
+        @inline(__always) fileprivate func lossc_scaled_erfc\(f)(_ a: \(T)) -> \(T) { erfc\(m)(\(lit(Double.pi.squareRoot() / 4)) * a) / 2 }
+
+
+        """
+    }
+
+    /// Swift keywords that need backquotes as identifiers.
+    static let keywords: Set<String> = [
+        "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init",
+        "inout", "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public",
+        "rethrows", "static", "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue",
+        "default", "defer", "do", "else", "fallthrough", "for", "guard", "if", "in", "repeat", "return",
+        "throw", "switch", "where", "while", "Any", "as", "await", "false", "is", "nil", "self", "Self",
+        "super", "throws", "true", "try", "async", "consume", "copy", "discard", "each", "borrowing",
+        "consuming", "some", "any", "Type", "Protocol",
+    ]
+
+    /// A Swift identifier for a (C-sanitized) name: backquoted if it is a keyword.
+    static func identifier(_ name: String) -> String {
+        let c = CNames.identifier(name)
+        return keywords.contains(c) ? "`\(c)`" : c
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// The system C compiler: found on PATH (or named by `$CC`), run as a child process.
+public struct SystemCompiler: Sendable {
+    /// The executable's full path.
+    public let path: String
+
+    /// The flags native builds use: optimized and vectorizable without -ffast-math
+    /// (`-fno-math-errno` lets sqrt vectorize; NaN and infinity semantics stay intact).
+    public static let optimizeFlags = ["-O3", "-fno-math-errno", "-std=c99"]
+
+    /// What a compiler run printed and how it ended.
+    public struct Output: Sendable {
+        public let status: Int32
+        public let text: String
+        public var succeeded: Bool { status == 0 }
+    }
+
+    public init(path: String) { self.path = path }
+
+    /// The compiler `$CC` names, else the first of `cc`, `gcc`, `clang` on PATH; nil if none.
+    public static func find(environment: [String: String] = ProcessInfo.processInfo.environment) -> SystemCompiler? {
+        if let cc = environment["CC"], !cc.isEmpty, let p = which(cc, environment) { return SystemCompiler(path: p) }
+        for name in ["cc", "gcc", "clang"] { if let p = which(name, environment) { return SystemCompiler(path: p) } }
+        return nil
+    }
+
+    /// A specific compiler by name (`gcc`, `clang`), if it is on PATH.
+    public static func named(_ name: String) -> SystemCompiler? {
+        which(name, ProcessInfo.processInfo.environment).map(SystemCompiler.init(path:))
+    }
+
+    /// Resolves a command name against PATH (a name with a slash is taken as a path).
+    static func which(_ name: String, _ env: [String: String]) -> String? {
+        let fm = FileManager.default
+        if name.contains("/") { return fm.isExecutableFile(atPath: name) ? name : nil }
+        for dir in (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = String(dir) + "/" + name
+            if fm.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// Runs the compiler with `arguments`, collecting stdout and stderr together.
+    public func run(_ arguments: [String]) -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch {
+            return Output(status: -1, text: "cannot run \(path): \(error.localizedDescription)")
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Builds a shared library from C files.
+    public func sharedLibrary(sources: [String], output: String, flags: [String] = optimizeFlags) -> Output {
+        run(flags + ["-fPIC", "-shared", "-o", output] + sources + ["-lm"])
+    }
+
+    /// A short description (`gcc (Debian 12.2.0-14) 12.2.0`), part of native cache keys.
+    public var version: String {
+        let out = run(["--version"])
+        return out.text.split(separator: "\n").first.map(String.init) ?? path
+    }
+}

@@ -1,0 +1,57 @@
+import Codegen
+import Foundation
+import LossDSL
+
+/// `lossc build FILE -o libNAME.so`: emit the C kernels and build them into a shared library
+/// with the system C compiler (for ctypes, dlopen, or linking into a C/C++ trainer).
+enum BuildCommand {
+    static let spec = CommandSpec(
+        name: "build", summary: "Build the loss's C kernels into a shared library with the system C compiler.",
+        usage: "build FILE -o libNAME.so [--header NAME.h] [--name NAME] [--param k=v] [--cc PATH] [--flags \"FLAGS\"]",
+        options: [
+            OptionSpec(name: "output", value: "PATH", help: "The shared library to write (required).", short: "o"),
+            OptionSpec(name: "header", value: "PATH", help: "Also write the C header there."),
+            OptionSpec(name: "name", value: "NAME", help: "Symbol prefix (default: the loss name; sanitized)."),
+            OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's built-in default (repeatable).", repeatable: true),
+            OptionSpec(name: "protected", value: nil, help: "CSE-Autoloss's protected log/div/exp."),
+            OptionSpec(name: "cc", value: "PATH", help: "C compiler (default $CC, else cc, gcc or clang on PATH)."),
+            OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -std=c99; add -march=native for this machine only)."),
+        ],
+        details: """
+        The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64 and
+        NAME_default_params; see 'lossc emit --target c' for the header and the layouts.
+        -fPIC -shared and -lm are always added. Never pass -ffast-math: it deletes NaN checks.
+        """)
+
+    static func run(_ a: Arguments) throws -> ExitStatus {
+        let path = a.positionals[0]
+        guard let output = a.value("output"), !output.isEmpty else {
+            throw UsageError("missing -o PATH", hint: "e.g. lossc build \(path) -o libloss.so")
+        }
+        let formula = try loadFormula(path, params: try parseParams(a.values["param"] ?? []))
+        guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
+        if let name = a.value("name"), name.isEmpty { throw UsageError("--name must not be empty") }
+        // A library written to a path may be copied to other machines: portable flags by default.
+        var loader = NativeLoader(flags: SystemCompiler.optimizeFlags)
+        if let cc = a.value("cc") {
+            guard let c = SystemCompiler.named(cc) else { throw UsageError("--cc: '\(cc)' not found") }
+            loader.compiler = c
+        }
+        guard loader.compiler != nil else {
+            throw UsageError("no C compiler found", hint: "install cc, gcc or clang, set CC, or pass --cc PATH")
+        }
+        if let f = a.value("flags") {
+            loader.flags = f.split(separator: " ").map(String.init)
+            guard loader.flags.allSatisfy({ $0.hasPrefix("-") }) else { throw UsageError("--flags: every flag must start with '-'") }
+        }
+        let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
+        let pair: CSource
+        do { pair = try loader.buildLibrary(loss, name: a.value("name"), output: output) } catch {
+            Terminal.error("lossc build: error: \(error.message)\n")
+            return .badInput
+        }
+        if let header = a.value("header") { try writeFileAtomically(header, pair.header) }
+        Terminal.error("wrote \(output) (\(pair.prefix)_f32, \(pair.prefix)_f64, \(pair.prefix)_mean_f32, \(pair.prefix)_mean_f64)\n")
+        return .success
+    }
+}

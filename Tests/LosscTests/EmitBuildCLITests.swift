@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// `lossc emit` and `lossc build` as a user runs them: files written, the C compiling, exit
+/// codes for bad usage.
+struct EmitBuildCLITests {
+    static var cc: String? {
+        for name in ["cc", "gcc", "clang"] {
+            for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+                let p = "\(dir)/\(name)"
+                if FileManager.default.isExecutableFile(atPath: p) { return p }
+            }
+        }
+        return nil
+    }
+
+    static func run(_ exe: String, _ args: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    @Test func helpForEmitAndBuild() throws {
+        for sub in ["emit", "build"] {
+            let r = try CLI.run([sub, "--help"])
+            #expect(r.status == 0 && r.out.contains("USAGE: lossc \(sub)"), "\(sub) --help")
+        }
+    }
+
+    @Test func emitCWritesAPairThatCompiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-cli-\(getpid())/emit")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let base = dir.appendingPathComponent("focal").path
+        let r = try CLI.run(["emit", "examples/focal.loss", "--target", "c", "-o", base + ".c", "--precision", "f32"])
+        #expect(r.status == 0 && r.err.contains("wrote"), "\(r.err)")
+        let h = try String(contentsOfFile: base + ".h", encoding: .utf8), c = try String(contentsOfFile: base + ".c", encoding: .utf8)
+        #expect(h.contains("double focal_f32(") && !h.contains("focal_f64(") && h.contains("typedef struct focal_params"))
+        #expect(h.contains("return y * positive + (1 - y) * negative"), "the header quotes the formula")
+        #expect(c.contains("lossc_expf") && !c.contains("#include \""), "self-contained, no include of a derived name")
+        guard let cc = Self.cc else { print("SKIPPED: no C compiler"); return }
+        #expect(try Self.run(cc, ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c", base + ".c", "-o", base + ".o"]) == 0)
+        // Without -o the .c goes to stdout.
+        let s = try CLI.run(["emit", "examples/giou.loss"])
+        #expect(s.status == 0 && s.out.contains("double giou_f64(size_t n, const double *LOSSC_RESTRICT pred"))
+    }
+
+    @Test func emitSwift() throws {
+        let r = try CLI.run(["emit", "examples/cross_entropy.loss", "--target", "swift", "--name", "CE"])
+        #expect(r.status == 0 && r.out.contains("public enum CE {") && r.out.contains("public static func f32(n: Int, classes: Int"))
+    }
+
+    @Test func buildMakesALibrary() throws {
+        guard Self.cc != nil else { print("SKIPPED: no C compiler"); return }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-cli-\(getpid())/build")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let lib = dir.appendingPathComponent("libbce.so").path, header = dir.appendingPathComponent("bce.h").path
+        let r = try CLI.run(["build", "examples/bce.loss", "-o", lib, "--header", header])
+        #expect(r.status == 0 && r.err.contains("bce_f32"), "\(r.err)")
+        #expect(FileManager.default.fileExists(atPath: lib) && FileManager.default.fileExists(atPath: header))
+        let handle = dlopen(lib, RTLD_NOW)
+        #expect(handle != nil && dlsym(handle, "bce_f32") != nil && dlsym(handle, "bce_mean_f64") != nil)
+        if let handle { dlclose(handle) }
+    }
+
+    @Test func badUsageExitsTwo() throws {
+        #expect(try CLI.run(["build", "examples/bce.loss"]).status == 2)
+        #expect(try CLI.run(["build", "examples/bce.loss", "-o", "/tmp/x.so", "--cc", "no-such-compiler"]).status == 2)
+        #expect(try CLI.run(["emit", "examples/bce.loss", "--target", "rust"]).status == 2)
+        #expect(try CLI.run(["emit", "examples/bce.loss", "--precision", "f16"]).status == 2)
+        #expect(try CLI.run(["emit", "no/such.loss"]).status == 2)
+        let r = try CLI.run(["emit", "examples/bce.loss", "-o", "/no/such/dir/x"])
+        #expect(r.status == 2 && r.err.contains("cannot write"))
+    }
+}
+
+/// examples/python/run.sh: ctypes + numpy on the built libraries (values, finite-difference
+/// gradients, a logistic regression trained with the kernels); a skip message without numpy.
+@Test func pythonExample() throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = [CLI.root.appendingPathComponent("examples/python/run.sh").path]
+    var env = ProcessInfo.processInfo.environment
+    env["LOSSC"] = CLI.binary
+    p.environment = env
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "\(text)")
+    #expect(text.contains("all checks passed") || text.contains("SKIPPED"), "\(text)")
+    if text.contains("SKIPPED") { print(text) }
+}
