@@ -9,16 +9,17 @@ extension CPrelude {
  *
  * Every function is straight-line code: range reduction, a polynomial, exponent
  * reconstruction through integer bit operations, and special cases (NaN, ±inf, overflow,
- * underflow, negative or zero arguments) merged in with selects on computed values
- * (`c ? a : b` where a and b are already computed), which compilers turn into blends.
+ * underflow, negative or zero arguments) merged in with bit-mask selects between values
+ * that are already computed (lossc_impl_select_*), which compilers turn into blends.
  * There are no calls, no tables and no data-dependent branches, so a plain loop
  *     for (long i = 0; i < n; i++) out[i] = lossc_expf(in[i]);
  * vectorizes with `gcc -O3` and `clang -O3`, without -ffast-math (which must not be used:
  * it lets the compiler delete NaN checks). One exception: gcc (12) vectorizes the double
  * functions only when SSE4.2 is enabled (-msse4.2, -march=x86-64-v2 or newer), because with
- * SSE2 alone it cannot form 64-bit lane masks from double comparisons; clang needs nothing.  The code relies on IEEE-754 binary32/binary64,
- * round-to-nearest, and 32-/64-bit integers; it does not set errno or raise FP exceptions
- * on purpose (spurious inexact/overflow flags may be raised in lanes that get discarded).
+ * SSE2 alone it cannot form 64-bit lane masks from double comparisons; clang needs nothing.
+ * The code relies on IEEE-754 binary32/binary64, round-to-nearest, and 32-/64-bit integers;
+ * it does not set errno or raise FP exceptions on purpose (spurious inexact/overflow flags
+ * may be raised in lanes whose result is discarded).
  *
  * Accuracy (measured by Tests/CLossMathCheck/run.sh, see Sources/CLossMath/README.md):
  * a few ulps at most in float and in double. Subnormal results are correct (rounded once),
@@ -48,7 +49,10 @@ static inline float lossc_impl_from_bits_f(uint32_t u) { float x; memcpy(&x, &u,
 static inline uint64_t lossc_impl_bits_d(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline double lossc_impl_from_bits_d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
-static inline float lossc_impl_abs_f(float x) { return lossc_impl_from_bits_f(lossc_impl_bits_f(x) & 0x7fffffffu); }
+static inline float lossc_impl_abs_f(float x)
+{
+    return lossc_impl_from_bits_f(lossc_impl_bits_f(x) & 0x7fffffffu);
+}
 static inline double lossc_impl_abs_d(double x)
 {
     return lossc_impl_from_bits_d(lossc_impl_bits_d(x) & UINT64_C(0x7fffffffffffffff));
@@ -80,7 +84,7 @@ static inline double lossc_impl_select_d(int cond, double a, double b)
 
 #define LOSSC_LOG2E_F 0x1.715476p+0f
 #define LOSSC_LOG2E_D 0x1.71547652b82fep+0
-/* ln2 = LN2_HI + LN2_LO. LN2_HI keeps 16 bits (float) / 42 bits (double) so that n*LN2_HI is
+/* ln2 = LN2_HI + LN2_LO. LN2_HI has at most 16 / 42 significant bits, so n*LN2_HI is
    exact for |n| < 2^8 / 2^11, the largest exponents the reductions below produce. */
 #define LOSSC_LN2_HI_F 0x1.62e4p-1f
 #define LOSSC_LN2_LO_F 0x1.7f7d1cp-20f
@@ -138,7 +142,7 @@ static inline float lossc_expf(float x)
 
 static inline double lossc_exp(double x)
 {
-    double xc = lossc_impl_select_d(x > 710.0, 710.0, x);                 /* n in [-1077, 1025] */
+    double xc = lossc_impl_select_d(x > 710.0, 710.0, x);  /* n in [-1077, 1025] */
     xc = lossc_impl_select_d(xc < -746.0, -746.0, xc);
     double k = xc * LOSSC_LOG2E_D + LOSSC_ROUND_D;
     double nf = k - LOSSC_ROUND_D;
@@ -163,11 +167,11 @@ static inline float lossc_impl_expm1_f(float xc)   /* xc in [-20, 89] or NaN */
     uint32_t n = lossc_impl_bits_f(k) - LOSSC_ROUND_BITS_F;   /* n in [-29, 128] */
     float r = (xc - nf * LOSSC_LN2_HI_F) - nf * LOSSC_LN2_LO_F;
     float q = 0x1.5554b8p-3f + r * (0x1.5555bap-5f + r * (0x1.122362p-7f + r * 0x1.6c5566p-10f));
-    float t = (r * r) * (0.5f + r * q);     /* em = r + t, kept unrounded */
+    float t = (r * r) * (0.5f + r * q);  /* em = r + t, kept unrounded */
     float a = lossc_impl_pow2_f(n - 1u);
-    float ar = a * r, b = a - 0.5f;         /* both exact */
+    float ar = a * r, b = a - 0.5f;  /* both exact */
     float hi = b + ar;
-    float lo = ar - (hi - b);               /* exact error of hi (Fast2Sum: |b| >= |ar| or b == 0) */
+    float lo = ar - (hi - b);  /* exact error of hi (Fast2Sum: |b| >= |ar| or b == 0) */
     return 2.0f * (hi + (lo + a * t));
 }
 
@@ -262,7 +266,7 @@ static inline float lossc_logf(float x)
     float eoff = lossc_impl_select_f(x < 0x1p-126f, -23.0f, 0.0f);
     float e;
     float m = lossc_impl_split_f(xs, &e);
-    float y = lossc_impl_log_kernel_f(m - 1.0f, e + eoff, 0.0f);   /* m - 1 is exact */
+    float y = lossc_impl_log_kernel_f(m - 1.0f, e + eoff, 0.0f);  /* m - 1 is exact */
     /* log(+inf) = +inf, log(NaN) = NaN, log(±0) = -inf, log(x < 0) = NaN */
     float zero_or_neg = lossc_impl_select_f(x == 0.0f, -INFINITY, NAN);
     y = lossc_impl_select_f(x < INFINITY, y, x + x);
@@ -288,8 +292,8 @@ static inline double lossc_log(double x)
 static inline float lossc_impl_log1p_f(float x)
 {
     float u = 1.0f + x;
-    float c_small = x - (u - 1.0f);     /* |x| <= 1: u - 1 is exact */
-    float c_big = 1.0f - (u - x);       /* x >= 1:   u - x is exact */
+    float c_small = x - (u - 1.0f);  /* |x| <= 1: u - 1 is exact */
+    float c_big = 1.0f - (u - x);    /* x >= 1:  u - x is exact */
     float c = lossc_impl_select_f(x < 1.0f, c_small, c_big);
     float e;
     float m = lossc_impl_split_f(u, &e);
@@ -334,10 +338,11 @@ static inline double lossc_log1p(double x)
 static inline float lossc_tanhf(float x)
 {
     float ax = lossc_impl_abs_f(x);
-    float axc = lossc_impl_select_f(ax > 9.5f, 9.5f, ax);          /* tanh(9.5) rounds to 1 in float */
+    float axc = lossc_impl_select_f(ax > 9.5f, 9.5f, ax);  /* tanh(9.5) rounds to 1 in float */
     float em = lossc_impl_expm1_f(2.0f * axc);
     float t = em / (em + 2.0f);
-    float y = lossc_impl_from_bits_f(lossc_impl_bits_f(t) | (lossc_impl_bits_f(x) & 0x80000000u));
+    uint32_t sign = lossc_impl_bits_f(x) & 0x80000000u;
+    float y = lossc_impl_from_bits_f(lossc_impl_bits_f(t) | sign);
     /* tanh(x) rounds to x for |x| < 2^-12 (x^3/3 is below half an ulp); exact for subnormals */
     return lossc_impl_select_f(ax < 0x1p-12f, x, y);
 }
@@ -345,10 +350,11 @@ static inline float lossc_tanhf(float x)
 static inline double lossc_tanh(double x)
 {
     double ax = lossc_impl_abs_d(x);
-    double axc = lossc_impl_select_d(ax > 20.0, 20.0, ax);         /* tanh(20) rounds to 1 in double */
+    double axc = lossc_impl_select_d(ax > 20.0, 20.0, ax);  /* tanh(20) rounds to 1 in double */
     double em = lossc_impl_expm1_d(2.0 * axc);
     double t = em / (em + 2.0);
-    double y = lossc_impl_from_bits_d(lossc_impl_bits_d(t) | (lossc_impl_bits_d(x) & UINT64_C(0x8000000000000000)));
+    uint64_t sign = lossc_impl_bits_d(x) & UINT64_C(0x8000000000000000);
+    double y = lossc_impl_from_bits_d(lossc_impl_bits_d(t) | sign);
     return lossc_impl_select_d(ax < 0x1p-27, x, y);
 }
 

@@ -86,10 +86,10 @@ public enum CPrelude {
         for fn in ["exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus"] {
             s += "static inline \(T) lossc_\(fn)\(f)(\(T) a) { return lossc_\(fn)\(m)(a); }\n"
         }
-        let zero = lit(0), one = lit(1), half = lit(0.5), two = lit(2)
+        let zero = lit(0), one = lit(1), two = lit(2)
         let sqrt = "sqrt" + m, fabs = "fabs" + m
         s += """
-        static inline \(T) lossc_relu\(f)(\(T) a) { return lossc_sel\(f)(a < \(zero), \(zero), a); }
+        static inline \(T) lossc_relu\(f)(\(T) a) { return lossc_sel\(f)(a > \(zero), a, lossc_sel\(f)(a != a, a, \(zero))); }
         static inline \(T) lossc_min\(f)(\(T) a, \(T) b) { return lossc_sel\(f)(b < a, b, a); }
         static inline \(T) lossc_max\(f)(\(T) a, \(T) b) { return lossc_sel\(f)(b > a, b, a); }
         static inline \(T) lossc_select\(f)(\(T) c, \(T) a, \(T) b) { return lossc_sel\(f)(c > \(zero), a, b); }
@@ -98,19 +98,22 @@ public enum CPrelude {
         {
             return lossc_sel\(f)(a > \(zero), \(one), lossc_sel\(f)(a < \(zero), \(lit(-1)), a));
         }
-        /* (gud(pi a/4) 2/pi + 1)/2 with gud(t) = 2 atan(tanh(t/2)) */
+        /* (gud(pi a/4) 2/pi + 1)/2 = (2/pi) atan(e^(pi a/4)): no cancellation in the negative tail */
         static inline \(T) lossc_scaled_gd\(f)(\(T) a)
         {
-            return \(lit(2 / Double.pi)) * atan\(m)(lossc_tanh\(m)(\(lit(Double.pi / 8)) * a)) + \(half);
+            return \(lit(2 / Double.pi)) * atan\(m)(lossc_exp\(m)(\(lit(Double.pi / 4)) * a));
         }
-        /* (h/sqrt(1+h^2) + 1)/2, h = a/2; for |h| > 1 divided through by |h| (no inf/inf) */
+        /* (h/s + 1)/2 with h = a/2, s = sqrt(1+h^2) (as |h| sqrt(1+1/h^2) for |h| > 1, finite up to
+           infinite h); for h < 0 the sum cancels, and equals 1/(2 s (s - h)) since (s+h)(s-h) = 1 */
         static inline \(T) lossc_scaled_alf\(f)(\(T) a)
         {
             const \(T) h = a / \(two);
-            const \(T) r = \(one) / \(sqrt)(\(one) + \(one) / (h * h));
-            const \(T) big = (lossc_sel\(f)(h < \(zero), -r, r) + \(one)) / \(two);
-            const \(T) small = (h / \(sqrt)(\(one) + h * h) + \(one)) / \(two);
-            return lossc_sel\(f)(\(fabs)(h) > \(one), big, small);
+            const \(T) ah = \(fabs)(h);
+            const \(T) r = \(sqrt)(\(one) + \(one) / (h * h));
+            const \(T) s = lossc_sel\(f)(ah > \(one), ah * r, \(sqrt)(\(one) + h * h));
+            const \(T) neg = \(one) / (\(two) * s * (s - h));
+            const \(T) pos = lossc_sel\(f)(ah > \(one), (\(one) / r + \(one)) / \(two), (h / s + \(one)) / \(two));
+            return lossc_sel\(f)(h < \(zero), neg, pos);
         }
         /* (1 + erf(sqrt(pi) a/4))/2 as erfc(-sqrt(pi) a/4)/2: no cancellation for a << 0 */
         static inline \(T) lossc_scaled_erf\(f)(\(T) a) { return erfc\(m)(\(lit(-Double.pi.squareRoot() / 4)) * a) / \(two); }

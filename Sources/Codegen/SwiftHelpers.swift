@@ -13,22 +13,24 @@ enum SwiftHelpers {
             return e / (1 + e)
         }
         @inline(__always) fileprivate func lossc_softplus\(f)(_ a: \(T)) -> \(T) { (a > 0 ? a : 0) + log1p\(m)(exp\(m)(-Swift.abs(a))) }
-        @inline(__always) fileprivate func lossc_relu\(f)(_ a: \(T)) -> \(T) { a < 0 ? 0 : a }
+        @inline(__always) fileprivate func lossc_relu\(f)(_ a: \(T)) -> \(T) { a > 0 ? a : (a.isNaN ? a : 0) }
         @inline(__always) fileprivate func lossc_min\(f)(_ a: \(T), _ b: \(T)) -> \(T) { b < a ? b : a }
         @inline(__always) fileprivate func lossc_max\(f)(_ a: \(T), _ b: \(T)) -> \(T) { b > a ? b : a }
         @inline(__always) fileprivate func lossc_select\(f)(_ c: \(T), _ a: \(T), _ b: \(T)) -> \(T) { c > 0 ? a : b }
         @inline(__always) fileprivate func lossc_step\(f)(_ a: \(T)) -> \(T) { a > 0 ? 1 : 0 }
         @inline(__always) fileprivate func lossc_sign\(f)(_ a: \(T)) -> \(T) { a > 0 ? 1 : (a < 0 ? -1 : a) }
         @inline(__always) fileprivate func lossc_scaled_gd\(f)(_ a: \(T)) -> \(T) {
-            \(lit(2 / Double.pi)) * atan\(m)(tanh\(m)(\(lit(Double.pi / 8)) * a)) + \(lit(0.5))
+            \(lit(2 / Double.pi)) * atan\(m)(exp\(m)(\(lit(Double.pi / 4)) * a))
         }
         @inline(__always) fileprivate func lossc_scaled_alf\(f)(_ a: \(T)) -> \(T) {
-            let h = a / 2
-            if Swift.abs(h) > 1 {
-                let r = 1 / sqrt\(m)(1 + 1 / (h * h))
-                return ((h < 0 ? -r : r) + 1) / 2
+            let b = a / 2
+            if Swift.abs(b) > 1 {
+                if b > 0 { return (1 / sqrt\(m)(1 + 1 / (b * b)) + 1) / 2 }
+                let s = -b * sqrt\(m)(1 + 1 / (b * b))
+                return 1 / (2 * s * (s - b))
             }
-            return (h / sqrt\(m)(1 + h * h) + 1) / 2
+            let s = sqrt\(m)(1 + b * b)
+            return b < 0 ? 1 / (2 * s * (s - b)) : (b / s + 1) / 2
         }
         @inline(__always) fileprivate func lossc_scaled_erf\(f)(_ a: \(T)) -> \(T) { erfc\(m)(\(lit(-Double.pi.squareRoot() / 4)) * a) / 2 }
         @inline(__always) fileprivate func lossc_scaled_erfc\(f)(_ a: \(T)) -> \(T) { erfc\(m)(\(lit(Double.pi.squareRoot() / 4)) * a) / 2 }
