@@ -57,6 +57,9 @@ public struct BuiltinJudge: CandidateFilter, FitnessEvaluator {
         return .pass(sum / Double(fitnessTasks.count))
     }
 
-    /// The emitted C of a candidate, for external evaluators (nil until the C emitter is wired in).
-    public static let emitC: @Sendable (Candidate) -> String? = { _ in nil }
+    /// The emitted C of a candidate, for external evaluators: one self-contained `.c` file
+    /// (kernels `candidate_f32` / `candidate_f64`, see the C backend's calling convention).
+    public static let emitC: @Sendable (Candidate) -> String? = { c in
+        CEmitter.emit(c.compiled, name: "candidate").source
+    }
 }

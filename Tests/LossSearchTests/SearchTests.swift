@@ -134,6 +134,12 @@ struct SearchTests {
         #expect(judge("sleep 30; echo 1", timeout: 0.5) == .fail("timed out after 0.5 s"))
         #expect(Date().timeIntervalSince(t0) < 5)
         #expect(judge("test -f {dir}/candidate.loss && echo 1") == .pass(1))
+        // With the C emitter, {c} is a self-contained .c file the system compiler accepts.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/cc") {
+            let withC = ExternalEvaluator(template: "cc -std=c99 -Wall -Werror -c {c} -o {dir}/c.o && echo 1", root: root, timeout: 60,
+                                          emitC: BuiltinJudge.emitC)
+            #expect(withC.fitness(cand, generation: 1, index: 0) == .pass(1))
+        }
     }
 }
 
