@@ -117,7 +117,7 @@ import LossDSL
         #expect(CLiteral.c(-0.1, .f64) == "(-0x1.999999999999ap-4)")
         #expect(CLiteral.c(0.1, .f32) == "0x1.99999ap-4f")
         #expect(CLiteral.c(-.infinity, .f32) == "(-INFINITY)")
-        #expect(CLiteral.c(5e-324, .f64) == "0x0.0000000000001p-1022")
+        #expect(CLiteral.c(Double.leastNonzeroMagnitude, .f64) == "0x0.0000000000001p-1022")
         #expect(CLiteral.swift(1e-7, .f64) == "Double(0x1.ad7f29abcaf48p-24)")
     }
 }
