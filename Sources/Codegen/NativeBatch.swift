@@ -24,17 +24,21 @@ public struct NativeBatch: Sendable {
     }
 
     /// Loss and gradient of `n` samples. `inputs`: x, y, w (binary: [n] each; multiclass:
-    /// [n][C], [n][C], [n]) or pred, target ([n][4] each) for box; `params` in declaration
-    /// order (nil: the compiled values). Returns the sum, per-sample losses and gradients.
+    /// [n][C], [n][C], [n]) or pred, target ([n][4] each) for box, each at least that long;
+    /// `params` in declaration order (nil, or missing trailing values: the compiled ones).
+    /// Returns the sum, the per-sample losses and the per-sample gradients.
     public func evaluate<T: LossReal>(n: Int, classes: Int = 1, inputs: [[T]], params: [Double]? = nil)
         -> (sum: Double, loss: [T], gradient: [T]) {
         let width = loss.kind == .box ? 4 : (loss.kind == .multiclass ? classes : 1)
+        // The kernels read exactly one double per param: missing values take the compiled ones.
+        let defaults = loss.formula.paramValues
+        let values = (0..<defaults.count).map { i in params.flatMap { i < $0.count ? $0[i] : nil } ?? defaults[i] }
         if let native, native.has(T.self) {
             var l = [T](repeating: 0, count: n), g = [T](repeating: 0, count: n * width)
             let sum = withArrayPointers(inputs) { ptrs in
                 l.withUnsafeMutableBufferPointer { lp in
                     g.withUnsafeMutableBufferPointer { gp in
-                        (params ?? loss.formula.paramValues).withUnsafeBufferPointer { pp in
+                        values.withUnsafeBufferPointer { pp in
                             native.call(n: n, classes: classes, inputs: ptrs, params: pp.baseAddress,
                                         loss: lp.baseAddress, gradient: gp.baseAddress) ?? .nan
                         }
@@ -43,7 +47,7 @@ public struct NativeBatch: Sendable {
             }
             return (sum, l, g)
         }
-        return Fallback.evaluate(loss, n: n, classes: classes, inputs: inputs, params: params ?? loss.formula.paramValues)
+        return Fallback.evaluate(loss, n: n, classes: classes, inputs: inputs, params: values)
     }
 }
 
