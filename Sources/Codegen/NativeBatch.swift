@@ -5,8 +5,8 @@ import LossDSL
 ///
 /// `NativeBatch.make` never fails: where the native path cannot be had (no compiler, a build
 /// error), it says why in `message` and evaluates in Swift.
-/// INTEGRATION NOTE: the Swift fallback is the reference evaluator (exact, slow); once the
-/// closures backend lands, `Fallback.evaluate` should call it instead.
+/// The Swift fallback is the closure backend (`LossKernel`), and the reference evaluator for
+/// what the closures cannot take.
 public struct NativeBatch: Sendable {
     public let loss: CompiledLoss
     /// The native kernels, or nil when running the fallback.
@@ -54,6 +54,45 @@ public struct NativeBatch: Sendable {
 /// The Swift evaluation used when there are no native kernels.
 enum Fallback {
     static func evaluate<T: LossReal>(_ loss: CompiledLoss, n: Int, classes: Int, inputs: [[T]], params: [Double])
+        -> (sum: Double, loss: [T], gradient: [T]) {
+        if let d = inputs as? [[Double]], let r = closures(loss, n: n, classes: classes, inputs: d, params: params),
+           let l = r.loss as? [T], let g = r.gradient as? [T] {
+            return (r.sum, l, g)
+        }
+        if let f = inputs as? [[Float]], let r = closures(loss, n: n, classes: classes, inputs: f, params: params),
+           let l = r.loss as? [T], let g = r.gradient as? [T] {
+            return (r.sum, l, g)
+        }
+        return reference(loss, n: n, classes: classes, inputs: inputs, params: params)
+    }
+
+    /// The closure backend on the same layout; nil when it cannot compile the loss.
+    static func closures<T: BlockReal>(_ loss: CompiledLoss, n: Int, classes: Int, inputs: [[T]], params: [Double])
+        -> (sum: Double, loss: [T], gradient: [T])? {
+        var compiled = loss
+        if params != loss.formula.paramValues {
+            var f = loss.formula
+            for i in f.params.indices where i < params.count { f.params[i].value = params[i] }
+            compiled = CompiledLoss.compile(f, options: loss.options)
+        }
+        guard let k = try? LossKernel<T>(compiled: compiled) else { return nil }
+        let width = loss.kind == .box ? 4 : (loss.kind == .multiclass ? classes : 1)
+        let r: LossResult<T>?
+        switch loss.kind {
+        case .box:
+            r = try? k.evaluate(predicted: Array(inputs[0].prefix(n * 4)), target: Array(inputs[1].prefix(n * 4)),
+                                reduction: .sum, perElement: true, gradient: true)
+        default:
+            let w = inputs.count > 2 && inputs[2].count >= n ? Array(inputs[2].prefix(n)) : nil
+            r = try? k.evaluate(x: Array(inputs[0].prefix(n * width)), y: Array(inputs[1].prefix(n * width)), w: w,
+                                classes: loss.kind == .multiclass ? classes : nil, reduction: .sum, perElement: true, gradient: true)
+        }
+        guard let r, let l = r.perElement, let g = r.gradient else { return nil }
+        return (Double(r.value), l, g)
+    }
+
+    /// The reference evaluator, one sample at a time (exact, slow).
+    static func reference<T: LossReal>(_ loss: CompiledLoss, n: Int, classes: Int, inputs: [[T]], params: [Double])
         -> (sum: Double, loss: [T], gradient: [T]) {
         let ev = ReferenceEvaluator<T>(graph: loss.graph, roots: [loss.value] + loss.gradient, params: params)
         var sum = 0.0, l: [T] = [], g: [T] = []
