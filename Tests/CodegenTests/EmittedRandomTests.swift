@@ -10,7 +10,7 @@ import LossDSL
     static let perBundle = 100
 
     static func formulas(_ kind: LossKind, bundle: Int) -> [CompiledLoss] {
-        var rng = SeededGenerator(seed: 1000 * UInt64(bundle) + UInt64([LossKind.binary, .multiclass, .box].firstIndex(of: kind) ?? 0) + 7)
+        var rng = SeededGenerator(seed: RunSeed.value &* 1_000_003 &+ 1000 * UInt64(bundle) + UInt64([LossKind.binary, .multiclass, .box].firstIndex(of: kind) ?? 0) + 7)
         let spec = RandomFormula(kind: kind, maxDepth: 7, maxNodes: 30)
         return (0..<perBundle).map { _ in CompiledLoss.compile(spec.next(using: &rng)) }
     }

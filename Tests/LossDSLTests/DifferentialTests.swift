@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import LossDSL
 
-/// Differential testing of the symbolic gradients: random search-space formulas (a fresh seed
-/// each run, printed; replay with LOSSC_DIFF_SEED), the reference evaluator's value and
+/// Differential testing of the symbolic gradients: random search-space formulas (a fixed seed
+/// by default; LOSSC_DIFF_SEED=random draws a fresh one, printed, to replay), the reference evaluator's value and
 /// tangent-graph gradient against numeric dual numbers with independently written derivative
 /// formulas, on inputs that include the domain's edges. A disagreement is shrunk to a minimal
 /// formula and printed, to be kept in Tests/LossDSLTests/Regressions/ (which this test replays).
@@ -120,7 +120,8 @@ struct DifferentialTests {
 
     @Test func randomFormulasAgreeWithDualNumbers() throws {
         let env = ProcessInfo.processInfo.environment
-        let seed = env["LOSSC_DIFF_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64(UInt32.max))
+        // A fixed corpus by default (CI must not be flaky); LOSSC_DIFF_SEED=random explores.
+        let seed = env["LOSSC_DIFF_SEED"].map { UInt64($0) ?? UInt64.random(in: 1...UInt64(UInt32.max)) } ?? 20_261_125
         let n = env["LOSSC_DIFF_FORMULAS"].flatMap { Int($0) } ?? 600
         print("differential: \(n) formulas per kind, LOSSC_DIFF_SEED=\(seed)")
         var rng = SeededGenerator(seed: seed)
