@@ -42,6 +42,15 @@ public struct Graph: Sendable {
 
     public init() {}
 
+    /// An empty graph with room for `capacity` nodes (passes rebuilding a graph of known size
+    /// skip the table's regrowth).
+    public init(reservingCapacity capacity: Int) {
+        nodes.reserveCapacity(capacity)
+        shapes.reserveCapacity(capacity)
+        keys.reserveCapacity(capacity)
+        table.reserveCapacity(capacity)
+    }
+
     public var count: Int { nodes.count }
     public subscript(id: NodeID) -> Node { nodes[Int(id)] }
     public func shape(_ id: NodeID) -> Shape { shapes[Int(id)] }

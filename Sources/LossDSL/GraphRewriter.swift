@@ -13,7 +13,7 @@ public struct GraphRewriter {
                                _ rewrite: (inout Graph, Node) -> NodeID,
                                leaf: (inout Graph, Node) -> NodeID? = { _, _ in nil })
         -> (graph: Graph, roots: [NodeID], origins: [NodeID: SourceSpan]) {
-        var r = GraphRewriter(map: [NodeID](repeating: -1, count: old.count))
+        var r = GraphRewriter(graph: Graph(reservingCapacity: old.count), map: [NodeID](repeating: -1, count: old.count))
         let live = old.reachable(from: roots)
         for i in 0..<old.count where live[i] {
             let n = old.nodes[i]
