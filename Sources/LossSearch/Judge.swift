@@ -19,8 +19,13 @@ public struct Candidate: Sendable {
     public let compiled: CompiledLoss
     /// The canonical key: candidates that are the same formula after canonicalization share it.
     public let key: String
-    /// The candidate's `.loss` text (what external evaluators receive).
-    public let source: String
+    /// The candidate's `.loss` text (what external evaluators receive). Printed on demand: most
+    /// candidates die in the filters and never need it.
+    public var source: String {
+        let opt = compiled.optimizedFormula
+        return SourcePrinter.source(name: "candidate", kind: formula.kind, params: [], graph: opt.graph, root: opt.roots[0],
+                                    comments: ["genome: \(genome.text)"])
+    }
 
     public init?(_ genome: Genome) {
         guard let f = genome.formula() else { return nil }
@@ -29,9 +34,6 @@ public struct Candidate: Sendable {
         compiled = CompiledLoss.compile(f)
         let c = Canonicalize.run(f.graph, roots: [f.root])
         key = String(c.graph.keys[Int(c.roots[0])], radix: 16) + "-" + String(c.graph.liveCount(from: c.roots))
-        let opt = compiled.optimizedFormula
-        source = SourcePrinter.source(name: "candidate", kind: f.kind, params: [], graph: opt.graph, root: opt.roots[0],
-                                      comments: ["genome: \(genome.text)"])
     }
 }
 

@@ -16,6 +16,8 @@ public final class Search: @unchecked Sendable {
     let checkpointDir: URL?
     /// Called after each generation with its stats (the CLI prints a progress line).
     public var progress: (@Sendable (GenerationStats, SearchState) -> Void)?
+    /// The candidates of the last `prepare`, so `step` does not compile them again.
+    private var prepared: [String: Candidate] = [:]
 
     public init(state: SearchState, filter: CandidateFilter, evaluator: FitnessEvaluator, workers: Int, checkpointDir: URL?) throws {
         guard let kind = LossKind(rawValue: state.config.kind), kind.isSupported else {
@@ -46,7 +48,10 @@ public final class Search: @unchecked Sendable {
     /// Generates, filters and evaluates one generation, then checkpoints.
     public func step() throws {
         let pending = prepare()
-        let candidates = pending.chosen.compactMap { key in Genome(text: pending.records[key]!.genome, kind: kind).flatMap(Candidate.init) }
+        let candidates = pending.chosen.compactMap { key in
+            prepared[key] ?? pending.records[key].flatMap { Genome(text: $0.genome, kind: kind) }.flatMap(Candidate.init)
+        }
+        prepared = [:]
         let jobs = Array(zip(candidates, pending.chosenIndex))
         let gen = pending.stats.generation
         let t0 = Date()
@@ -101,6 +106,7 @@ public final class Search: @unchecked Sendable {
         }
         survivors.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
         let chosen = Array(survivors.prefix(state.config.topK))
+        prepared = Dictionary(chosen.map { (fresh[$0.index].key, fresh[$0.index]) }, uniquingKeysWith: { a, _ in a })
         return PendingGeneration(stats: stats, rngState: rng.state, records: records,
                                  chosen: chosen.map { fresh[$0.index].key }, chosenIndex: chosen.map(\.index), started: start)
     }

@@ -93,7 +93,7 @@ extension BenchCommand {
 /// that reuse earlier bindings (so it is a DAG, like real formulas after CSE).
 enum FormulaGenerator {
     static func text(nodes: Int, seed: UInt64) -> String {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var s = "loss generated: binary\n"
         var names = ["x", "y", "w"]
         let unary = ["sigmoid", "softplus", "tanh", "sin", "scaled_erf", "relu", "abs", "neg"]
@@ -114,18 +114,5 @@ enum FormulaGenerator {
         // Sum the last few bindings so everything recent is live.
         s += "return " + names.suffix(min(names.count, 64)).joined(separator: " + ") + "\n"
         return s
-    }
-}
-
-/// A small deterministic PRNG (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -191,7 +191,7 @@ final class BenchData {
     init(elements: Int) {
         n = elements
         rows = max(1, elements / Self.classes)
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         func u() -> Float { Float(rng.next() >> 40) / Float(1 << 24) }
         x = .allocate(capacity: n); y = .allocate(capacity: n); w = .allocate(capacity: n)
         for i in 0..<n {

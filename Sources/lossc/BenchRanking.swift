@@ -41,7 +41,7 @@ enum RankingBench {
 
     /// A synthetic batch: negatives score ~ N(0, 1), positives ~ N(1, 1); positives have a quality in [0.3, 1].
     static func batch<T: LossReal>(_ n: Int, seed: UInt64, positives: Double = 0.01, as: T.Type) -> RankingBatch<T> {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
         func normal() -> Double { (-2 * log(max(uniform(), 1e-300))).squareRoot() * cos(2 * Double.pi * uniform()) }
         var s = [T](), y = [T](), u = [T]()

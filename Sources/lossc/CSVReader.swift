@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import LossDSL
 
 /// Streams a CSV file line by line (no quoting: the data is numeric), so large files are
@@ -43,15 +44,3 @@ final class CSVReader {
         UsageError(message, hint: hint, location: "\(path):\(lineNumber):\(column)")
     }
 }
-
-extension String {
-    func trimmingCharacters(in set: CharacterSetLite) -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
-}
-
-/// Only whitespace trimming is needed here; avoids pulling Foundation into the hot path.
-enum CharacterSetLite { case whitespaces }

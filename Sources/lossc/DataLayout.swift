@@ -1,3 +1,4 @@
+import Foundation
 import LossDSL
 
 /// How the columns of an eval CSV map to a kind's inputs.

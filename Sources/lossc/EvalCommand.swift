@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import LossDSL
 
 /// `lossc eval FILE --data DATA.csv`: per-row loss and gradient with the reference evaluator.

@@ -1,3 +1,4 @@
+import Foundation
 import LossDSL
 
 /// `lossc eval` for a ranking loss: the whole file is one batch. Columns `s,y[,u]` (u defaults

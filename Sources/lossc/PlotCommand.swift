@@ -66,17 +66,23 @@ enum PlotCommand {
 
     static let samples = 241
 
+    /// One sample's loss and gradient (the evaluator is built once per curve family).
+    static func sample(_ ev: ReferenceEvaluator<Double>, _ inputs: [InputValue<Double>]) -> (loss: Double, gradient: [Double]) {
+        CompiledLoss.unpack(ev.evaluate(inputs), inputs: inputs)
+    }
+
     static func binary(_ losses: [CompiledLoss], range: (Double, Double), ws: [Double], probability: Bool) -> SVGFigure {
         var lossPanel = SVGFigure.Panel(title: "loss", xLabel: probability ? "p = sigmoid(x)" : "logit x", yLabel: "loss")
         var gradPanel = SVGFigure.Panel(title: "gradient", xLabel: lossPanel.xLabel, yLabel: "d loss / d x")
         var color = 0
         for l in losses {
+            let ev = l.evaluator(Double.self)
             for w in ws {
                 for y in [1.0, 0.0] {
                     var pts: [(Double, Double)] = [], gpts: [(Double, Double)] = []
                     for k in 0..<samples {
                         let x = range.0 + (range.1 - range.0) * Double(k) / Double(samples - 1)
-                        let r = l.evaluate([.scalar(x), .scalar(y), .scalar(w)], as: Double.self)
+                        let r = sample(ev, [.scalar(x), .scalar(y), .scalar(w)])
                         let xv = probability ? 1 / (1 + exp(-x)) : x
                         pts.append((xv, r.loss)); gpts.append((xv, r.gradient[0]))
                     }
@@ -98,12 +104,13 @@ enum PlotCommand {
         var color = 0
         var y = [Double](repeating: 0, count: classes); y[0] = 1
         for l in losses {
+            let ev = l.evaluator(Double.self)
             for w in ws {
                 var pts: [(Double, Double)] = [], gpts: [(Double, Double)] = []
                 for k in 0..<samples {
                     let t = range.0 + (range.1 - range.0) * Double(k) / Double(samples - 1)
                     var x = [Double](repeating: 0, count: classes); x[0] = t
-                    let r = l.evaluate([.vector(x), .vector(y), .scalar(w)], as: Double.self)
+                    let r = sample(ev, [.vector(x), .vector(y), .scalar(w)])
                     pts.append((t, r.loss)); gpts.append((t, r.gradient[0]))
                 }
                 let name = l.formula.name + (ws.count > 1 || w != 1 ? ", w = \(formatNumber(w))" : "")
@@ -126,6 +133,7 @@ enum PlotCommand {
         var gradPanel = SVGFigure.Panel(title: "gradient", xLabel: xLabel, yLabel: shift ? "d loss / d s" : "d loss / d k")
         let target = [0.0, 0, 100, 100]
         for (n, l) in losses.enumerated() {
+            let ev = l.evaluator(Double.self)
             var pts: [(Double, Double)] = [], gpts: [(Double, Double)] = []
             for k in 0..<samples {
                 let t = Double(k) / Double(samples - 1)
@@ -140,7 +148,7 @@ enum PlotCommand {
                     xv = kk * kk
                 }
                 let inputs: [InputValue<Double>] = [.scalar(0), .scalar(0), .scalar(0)] + (pred + target).map { .scalar($0) }
-                let r = l.evaluate(inputs, as: Double.self)
+                let r = sample(ev, inputs)
                 // Directional derivative along the family.
                 let g = shift ? r.gradient[0] + r.gradient[2] : 100 * (r.gradient[2] + r.gradient[3])
                 pts.append((xv, r.loss)); gpts.append((xv, g))

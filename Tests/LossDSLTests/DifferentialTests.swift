@@ -93,8 +93,6 @@ struct DifferentialTests {
             let live = g.reachable(from: [best.root])
             for id in (0..<g.count).reversed() where live[id] && !g.nodes[id].op.isLeaf {
                 for arg in g.nodes[id].args where g.shape(arg) == g.shapes[id] {
-                    let (ng, roots, _) = GraphRewriter.rebuild(g, roots: [best.root]) { graph, node in graph.add(node) }
-                    _ = ng
                     var h = Graph()
                     var map = [NodeID](repeating: -1, count: g.count)
                     for i in 0..<g.count where live[i] {
@@ -102,7 +100,6 @@ struct DifferentialTests {
                         if i == id { map[i] = map[Int(arg)]; continue }
                         map[i] = n.op.isLeaf ? h.add(n, shape: g.shapes[i]) : h.apply(n.op, n.args.map { map[Int($0)] })
                     }
-                    _ = roots
                     let root = map[Int(best.root)]
                     guard h.shape(root) == .scalar else { continue }
                     let text = SourcePrinter.source(name: "shrunk", kind: f.kind, params: f.params, graph: h, root: root)
