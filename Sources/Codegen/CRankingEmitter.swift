@@ -38,20 +38,32 @@ public enum CRankingEmitter {
         let prefix = CNames.identifier(name ?? f.name)
         let comment = headerComment(plan, prefix: prefix, precisions: precisions, sourcePath: sourcePath)
         let guardName = "LOSSC_\(prefix)_H"
-        let declarations = precisions.map { prototype(prefix, $0) + ";\n" }.joined()
+        let declarations = workspaceDeclarations(prefix)
+            + precisions.map { prototype(prefix, $0) + ";\n" + prototype(prefix, $0, workspace: true) + ";\n" }.joined()
             + "/* 1 when the loss's gradient reaches u (d_u is then written; else it is zeroed) */\n"
             + "#define \(prefix.uppercased())_REACHES_U \(plan.derivatives.reachesU ? 1 : 0)\n\n"
         var h = comment + "#ifndef \(guardName)\n#define \(guardName)\n\n#include <stdint.h>\n\n"
         h += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n" + declarations
         h += "#ifdef __cplusplus\n}\n#endif\n\n#endif /* \(guardName) */\n"
         var c = comment + CPrelude.text + CRankingRuntime.text + "/* ==== the loss ==== */\n\n" + declarations
+        c += "struct \(prefix)_workspace { lossc_rk_arena ar; };\n\n"
+        c += "\(prefix)_workspace *\(prefix)_workspace_new(void)\n{\n    return (\(prefix)_workspace *)calloc(1, sizeof(\(prefix)_workspace));\n}\n\n"
+        c += "void \(prefix)_workspace_free(\(prefix)_workspace *ws)\n{\n    if (ws) { lossc_rk_free(&ws->ar); free(ws); }\n}\n\n"
         for p in precisions { c += driver(plan, prefix: prefix, p) }
         return CSource(header: h, source: c, prefix: prefix)
     }
 
-    static func prototype(_ prefix: String, _ p: CPrecision) -> String {
+    static func prototype(_ prefix: String, _ p: CPrecision, workspace: Bool = false) -> String {
         let T = p.cType
-        return "double \(prefix)_\(p.rawValue)(int64_t n, const \(T) *s, const \(T) *y, const \(T) *u, \(T) *d_s, \(T) *d_u)"
+        return "double \(prefix)_\(p.rawValue)\(workspace ? "_ws(\(prefix)_workspace *ws, " : "(")"
+            + "int64_t n, const \(T) *s, const \(T) *y, const \(T) *u, \(T) *d_s, \(T) *d_u)"
+    }
+
+    /// The opaque workspace type and its constructor and destructor.
+    static func workspaceDeclarations(_ prefix: String) -> String {
+        "/* Memory kept between calls (one per thread): NAME_f32_ws(ws, ...) reuses it; NULL ws allocates per call. */\n"
+            + "typedef struct \(prefix)_workspace \(prefix)_workspace;\n"
+            + "\(prefix)_workspace *\(prefix)_workspace_new(void);\nvoid \(prefix)_workspace_free(\(prefix)_workspace *ws);\n"
     }
 
     /// The context struct, the emitted functions and the driver of one precision.
@@ -67,27 +79,30 @@ public enum CRankingEmitter {
         // The distinct sets, in first-use order.
         var sets: [RankingSet] = []
         for k in slots.indices { if let s = plan.pairs[k]?.set, !sets.contains(s) { sets.append(s) } }
-        var r = "    int64_t *pos, *valid, *number, *by_score, np = 0, nn = 0, nv = 0, i, q;\n"
+        var r = "    int64_t *pos, *valid, *by_score, np = 0, nn = 0, nv = 0, i, q;\n"
         r += "    \(w.set) sets[\(max(1, sets.count))];\n    \(w.ctx) cx;\n    const \(w.ctx) *const c = &cx;\n"
         r += "    double adj_b[\(max(1, slots.count))] = { 0.0 };\n    (void)q; (void)c; (void)adj_b;\n"
         r += "    memset(&cx, 0, sizeof cx);\n    memset(sets, 0, sizeof sets);\n"
         r += "    if (!u) { \(T) *z; LOSSC_RK_TRY(z = LOSSC_RK_NEW(ar, \(T), n)); u = z; }\n"
-        r += "    LOSSC_RK_TRY(pos = LOSSC_RK_NEW(ar, int64_t, n)); LOSSC_RK_TRY(valid = LOSSC_RK_NEW(ar, int64_t, n));\n"
-        r += "    LOSSC_RK_TRY(number = LOSSC_RK_NEW(ar, int64_t, n));\n"
-        r += "    for (i = 0; i < n; i++) {\n        const int l = lossc_rk_label\(sfx)(y[i]);\n        number[i] = -1;\n"
-        r += "        if (l == 1) { number[i] = np; pos[np++] = i; }\n        if (l == 0) nn++;\n        if (l >= 0) valid[nv++] = i;\n    }\n"
+        // Two passes over the labels, so each array has its exact size (memory is the cost here).
+        r += "    for (i = 0; i < n; i++) { const int l = lossc_rk_label\(sfx)(y[i]); np += l == 1; nn += l == 0; }\n    nv = np + nn;\n"
+        r += "    LOSSC_RK_TRY(pos = LOSSC_RK_NEW(ar, int64_t, np)); LOSSC_RK_TRY(valid = LOSSC_RK_NEW(ar, int64_t, nv));\n"
+        r += "    for (i = 0, q = 0, nv = 0; i < n; i++) {\n        const int l = lossc_rk_label\(sfx)(y[i]);\n"
+        r += "        if (l == 1) pos[q++] = i;\n        if (l >= 0) valid[nv++] = i;\n    }\n"
         r += "    LOSSC_RK_TRY(lossc_rk_sort\(sfx)(ar, s, valid, nv) == 0);\n"
         r += "    LOSSC_RK_TRY(by_score = LOSSC_RK_NEW(ar, int64_t, np));\n"
-        r += "    for (i = 0, q = 0; i < nv; i++) if (number[valid[i]] >= 0) by_score[q++] = number[valid[i]];\n"
+        r += "    for (i = 0, q = 0; i < nv; i++) if (lossc_rk_label\(sfx)(y[valid[i]]) == 1) by_score[q++] = lossc_rk_find(pos, np, valid[i]);\n"
         r += "    cx.s = s; cx.u = u; cx.pos = pos; cx.by_score = by_score; cx.np = np;\n"
         r += "    cx.num_positive = (\(T))np; cx.num_negative = (\(T))nn; cx.num_valid = (\(T))nv;\n"
         for (k, s) in sets.enumerated() {
             let base = s.base == .positives ? 0 : (s.base == .negatives ? 1 : 2)
-            r += "    {   /* set \(k): \(s) */\n        int64_t *e, j;\n        \(T) *sc;\n"
-            r += "        LOSSC_RK_TRY(e = LOSSC_RK_NEW(ar, int64_t, nv));\n"
+            r += "    {   /* set \(k): \(s) */\n        int64_t *e, j;\n        \(T) *sc;\n        double *pf;\n"
+            r += "        LOSSC_RK_TRY(e = LOSSC_RK_NEW(ar, int64_t, \(["np", "nn", "nv"][base])));\n"
             r += "        sets[\(k)].m = lossc_rk_members\(sfx)(s, y, valid, nv, \(base), \(s.top.map(String.init) ?? "-1"), e);\n"
             r += "        LOSSC_RK_TRY(sc = LOSSC_RK_NEW(ar, \(T), sets[\(k)].m));\n"
-            r += "        for (j = 0; j < sets[\(k)].m; j++) sc[j] = s[e[j]];\n        sets[\(k)].entries = e; sets[\(k)].scores = sc;\n    }\n"
+            r += "        for (j = 0; j < sets[\(k)].m; j++) sc[j] = s[e[j]];\n        sets[\(k)].entries = e; sets[\(k)].scores = sc;\n"
+            r += "        LOSSC_RK_TRY(pf = LOSSC_RK_NEW(ar, double, 3 * (sets[\(k)].m + 1)));\n"
+            r += "        lossc_rk_prefix\(sfx)(&sets[\(k)], NULL, pf);\n        sets[\(k)].pf1 = pf;\n    }\n"
         }
         func setOf(_ k: Int) -> String { "&sets[\(sets.firstIndex(of: plan.pairs[k]!.set)!)]" }
 
@@ -128,10 +143,16 @@ public enum CRankingEmitter {
         let run = "static int \(w.stem)_run_\(p.rawValue)(lossc_rk_arena *ar, int64_t n, const \(T) *s, const \(T) *y, const \(T) *u, "
             + "\(T) *d_s, \(T) *d_u, double *loss)\n{\n" + argDecls + r
         var out = "/* -- \(T) -- */\n\n" + ctx + w.text + run
-        out += prototype(prefix, p) + "\n{\n    lossc_rk_arena ar = { NULL };\n    double loss = (double)NAN;\n"
+        let runName = "\(w.stem)_run_\(p.rawValue)"
+        out += prototype(prefix, p) + "\n{\n    lossc_rk_arena ar = { NULL, NULL };\n    double loss = (double)NAN;\n"
         out += "    if (n < 0 || (n > 0 && (!s || !y))) return (double)NAN;\n"
-        out += "    if (\(w.stem)_run_\(p.rawValue)(&ar, n, s, y, u, d_s, d_u, &loss) != 0) loss = (double)NAN;\n"
+        out += "    if (\(runName)(&ar, n, s, y, u, d_s, d_u, &loss) != 0) loss = (double)NAN;\n"
         out += "    lossc_rk_free(&ar);\n    return loss;\n}\n\n"
+        out += prototype(prefix, p, workspace: true) + "\n{\n    double loss = (double)NAN;\n"
+        out += "    if (!ws) return \(prefix)_\(p.rawValue)(n, s, y, u, d_s, d_u);\n"
+        out += "    if (n < 0 || (n > 0 && (!s || !y))) return (double)NAN;\n"
+        out += "    if (\(runName)(&ws->ar, n, s, y, u, d_s, d_u, &loss) != 0) loss = (double)NAN;\n"
+        out += "    lossc_rk_release(&ws->ar, NULL);\n    return loss;\n}\n\n"
         return out
     }
 }

@@ -19,7 +19,7 @@ extension CRankingEmitter {
             if f.slots[k].level == .batch { return "adj_b[\(k)] += \(v);" }
             return positive.map { "adj_a\(k)[\($0)] += \(v);" } ?? ""
         }
-        var r = "    double *ds, *du;\n    LOSSC_RK_TRY(ds = LOSSC_RK_NEW(ar, double, n));\n    LOSSC_RK_TRY(du = LOSSC_RK_NEW(ar, double, n));\n    (void)du;\n"
+        var r = "    double *ds, *du;\n    LOSSC_RK_TRY(ds = LOSSC_RK_NEW(ar, double, n));\n    LOSSC_RK_TRY(du = LOSSC_RK_NEW(ar, double, \(dv.reachesU ? "n" : "0")));\n    (void)du;\n"
         for (k, s) in f.slots.enumerated() where s.level == .anchor {
             r += "    double *adj_a\(k);\n    LOSSC_RK_TRY(adj_a\(k) = LOSSC_RK_NEW(ar, double, np));\n    (void)adj_a\(k);\n"
         }

@@ -20,31 +20,74 @@ enum CRankingRuntime {
         var s = "/* ==== lossc ranking runtime ==== */\n\n#include <stdlib.h>\n\n"
         s += "#if defined(__clang__)\n#pragma clang diagnostic push\n#pragma clang diagnostic ignored \"-Wunused-function\"\n#endif\n\n"
         s += """
-        /* Every temporary of one call: a list of calloc'd blocks, freed together. */
-        typedef union lossc_rk_block { union lossc_rk_block *next; long double align_ld; int64_t align_i; } lossc_rk_block;
-        typedef struct { lossc_rk_block *head; } lossc_rk_arena;
+        /* The temporaries of a call: blocks in use (head, newest first) and blocks released for
+           reuse (spare). A workspace keeps its spare blocks between calls, so a trainer calling
+           every step reuses the same memory instead of faulting in fresh pages each time. */
+        typedef union lossc_rk_block {
+            struct { union lossc_rk_block *next; size_t cap; } h;
+            long double align_ld; int64_t align_i; double align_d; void *align_p;
+        } lossc_rk_block;
+        typedef struct { lossc_rk_block *head, *spare; } lossc_rk_arena;
 
-        /* count zeroed elements of size bytes, or NULL (overflow or out of memory) */
+        /* count zeroed elements of size bytes (size > 0), or NULL (overflow or out of memory):
+           the smallest spare block that fits, else a new one */
         static inline void *lossc_rk_alloc(lossc_rk_arena *ar, int64_t count, size_t size)
         {
-            lossc_rk_block *b;
+            lossc_rk_block *b = NULL, **at = NULL, **p;
+            size_t bytes;
             if (count < 0 || (uint64_t)count > (uint64_t)((SIZE_MAX - 2 * sizeof *b) / size)) return NULL;
-            b = (lossc_rk_block *)calloc(1, sizeof *b + (size_t)count * size);
-            if (!b) return NULL;
-            b->next = ar->head;
+            bytes = (size_t)count * size;
+            for (p = &ar->spare; *p; p = &(*p)->h.next) {
+                if ((*p)->h.cap >= bytes && (!at || (*p)->h.cap < (*at)->h.cap)) at = p;
+            }
+            if (at) {
+                b = *at;
+                *at = b->h.next;
+            } else {
+                /* malloc + memset, not calloc: fresh pages are faulted in once, by the write,
+                   not first as the shared zero page and again on the first store */
+                b = (lossc_rk_block *)malloc(sizeof *b + bytes);
+                if (!b) return NULL;
+                b->h.cap = bytes;
+            }
+            memset(b + 1, 0, bytes);
+            b->h.next = ar->head;
             ar->head = b;
             return b + 1;
         }
+        /* Moves the blocks allocated since `mark` (NULL: all) to the spare list: a function's
+           temporaries, reused by the next function's arrays. */
+        static inline void lossc_rk_release(lossc_rk_arena *ar, lossc_rk_block *mark)
+        {
+            while (ar->head && ar->head != mark) {
+                lossc_rk_block *b = ar->head;
+                ar->head = b->h.next;
+                b->h.next = ar->spare;
+                ar->spare = b;
+            }
+        }
         static inline void lossc_rk_free(lossc_rk_arena *ar)
         {
-            while (ar->head) {
-                lossc_rk_block *b = ar->head;
-                ar->head = b->next;
+            lossc_rk_release(ar, NULL);
+            while (ar->spare) {
+                lossc_rk_block *b = ar->spare;
+                ar->spare = b->h.next;
                 free(b);
             }
         }
         #define LOSSC_RK_NEW(ar, T, count) ((T *)lossc_rk_alloc((ar), (count), sizeof(T)))
         #define LOSSC_RK_TRY(x) do { if (!(x)) return -1; } while (0)
+
+        /* The position of v in the ascending a[0..n) (v is there). */
+        static inline int64_t lossc_rk_find(const int64_t *a, int64_t n, int64_t v)
+        {
+            int64_t lo = 0, hi = n;
+            while (lo < hi) {
+                const int64_t mid = lo + (hi - lo) / 2;
+                if (a[mid] < v) lo = mid + 1; else hi = mid;
+            }
+            return lo;
+        }
 
         /* p(d) = c0 + c1 d + c2 d^2 summed over positions [lo, hi) with d = s_j - x, from the
            interleaved prefix sums pf[3k..3k+2] of W, W s, W s^2 (SortedPairSums.rowSums) */
@@ -81,7 +124,9 @@ enum CRankingRuntime {
         let half = CLiteral.c(0.5, p), minusHalf = CLiteral.c(-0.5, p), zero = CLiteral.c(0, p)
         return """
         /* -- \(T) -- */
-        typedef struct { int64_t m; const int64_t *entries; const \(T) *scores; } lossc_rk_set\(f);
+        /* A set's members by ascending score, their scores, and the prefix sums of 1, s, s^2
+           (shared by every pair expression whose terms have no per-entry factor). */
+        typedef struct { int64_t m; const int64_t *entries; const \(T) *scores; const double *pf1; } lossc_rk_set\(f);
 
         /* an unsigned key in the order of the scores (-0 and +0 equal) */
         static inline \(K) lossc_rk_key\(f)(\(T) v)
@@ -99,6 +144,7 @@ enum CRankingRuntime {
             \(K) *key, *key2, *kt;
             int64_t *idx2, *it, *hist, *out = idx, k;
             int d;
+            lossc_rk_block *const mark = ar->head;
             if (m < 2) return 0;
             key = LOSSC_RK_NEW(ar, \(K), m); key2 = LOSSC_RK_NEW(ar, \(K), m);
             idx2 = LOSSC_RK_NEW(ar, int64_t, m); hist = LOSSC_RK_NEW(ar, int64_t, DIGITS * B);
@@ -122,6 +168,7 @@ enum CRankingRuntime {
                 it = out; out = idx2; idx2 = it;
             }
             if (out != idx) memcpy(idx, out, (size_t)m * sizeof *idx);
+            lossc_rk_release(ar, mark);
             return 0;
         }
 

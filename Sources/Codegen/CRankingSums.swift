@@ -38,7 +38,7 @@ extension CRankingExpressions {
         for k in form.cuts.indices {
             s += "        if (edge[\(2 * k + 1)] < edge[\(2 * k + 2)]) total += \(direct!)(c, S, p, edge[\(2 * k + 1)], edge[\(2 * k + 2)]);\n"
         }
-        s += "        out[p] = total;\n    }\n    return 0;\n}\n\n"
+        s += "        out[p] = total;\n    }\n    lossc_rk_release(ar, mark);\n    return 0;\n}\n\n"
         append(s)
         return name
     }
@@ -78,7 +78,7 @@ extension CRankingExpressions {
         for (slot, w) in usedWeights(form).enumerated() {
             s += "    lossc_rk_diff_finish\(precision.helperSuffix)(S, df\(slot), \(w.map { "w\(e.entryFactors.firstIndex(of: $0)!)" } ?? "NULL"), out);\n"
         }
-        s += "    return 0;\n}\n\n"
+        s += "    lossc_rk_release(ar, mark);\n    return 0;\n}\n\n"
         append(s)
         return name
     }
@@ -101,7 +101,8 @@ extension CRankingExpressions {
         let nc = form.cuts.count
         var s = ""
         if nc > 0 { s += "    static const double cuts[\(nc)] = { \(form.cuts.map(lit).joined(separator: ", ")) };\n" }
-        s += "    int64_t hints[\(max(1, 2 * nc))] = { 0 }, edge[\(2 * nc + 2)], q;\n    (void)ar;\n"
+        s += "    int64_t hints[\(max(1, 2 * nc))] = { 0 }, edge[\(2 * nc + 2)], q;\n"
+        s += "    lossc_rk_block *const mark = ar->head; /* temporaries from here on are released on return */\n"
         return s
     }
 
@@ -122,9 +123,14 @@ extension CRankingExpressions {
         }
         let used = usedWeights(e.form)
         for (k, factor) in used.enumerated() {
-            let arr = columns ? "df\(k)" : "pf\(k)"
-            s += "    double *\(arr);\n    LOSSC_RK_TRY(\(arr) = LOSSC_RK_NEW(ar, double, 3 * (S->m + 1)));\n"
-            if !columns { s += "    lossc_rk_prefix\(precision.helperSuffix)(S, \(factor.map { "w\(w.firstIndex(of: $0)!)" } ?? "NULL"), \(arr));\n" }
+            if columns {
+                s += "    double *df\(k);\n    LOSSC_RK_TRY(df\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->m + 1)));\n"
+            } else if let factor {
+                s += "    double *pf\(k);\n    LOSSC_RK_TRY(pf\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->m + 1)));\n"
+                s += "    lossc_rk_prefix\(precision.helperSuffix)(S, w\(w.firstIndex(of: factor)!), pf\(k));\n"
+            } else {
+                s += "    const double *const pf\(k) = S->pf1;\n"
+            }
         }
         return (s, { factor in used.firstIndex(of: factor)! })
     }

@@ -3,28 +3,35 @@ import LossDSL
 
 /// An emitted ranking kernel (`CRankingEmitter`) built with the system compiler and loaded
 /// with `dlopen`: the C backend of ranking losses, callable from Swift (`lossc bench ranking`,
-/// the tests).
-public struct NativeRankingKernel: Sendable {
+/// the tests). It calls the `_ws` entries with one workspace, so its memory is reused from
+/// call to call: not thread-safe, one kernel per thread (as `RankingKernel`).
+public final class NativeRankingKernel {
     public let library: NativeLibrary
     /// Whether the loss's gradient reaches u (else `du` is nil, as `RankingKernel` returns).
     public let reachesU: Bool
-    // Kernel addresses as integers (Sendable); the library outlives them.
-    private let f32: Int, f64: Int
+    private let f32: UnsafeMutableRawPointer, f64: UnsafeMutableRawPointer
+    private let workspace: UnsafeMutableRawPointer?
+    private let freeWorkspace: UnsafeMutableRawPointer
 
-    typealias EntryF = @convention(c) (Int64, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
+    typealias EntryF = @convention(c) (UnsafeMutableRawPointer?, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
                                        UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Double
-    typealias EntryD = @convention(c) (Int64, UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Double>?,
+    typealias EntryD = @convention(c) (UnsafeMutableRawPointer?, Int64, UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Double>?,
                                        UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?) -> Double
 
     /// The kernels of `prefix` in a loaded library.
     public init(library: NativeLibrary, prefix: String, reachesU: Bool) throws(NativeError) {
-        guard let a = library.symbol("\(prefix)_f32"), let b = library.symbol("\(prefix)_f64") else {
-            throw NativeError(message: "\(library.path) has no \(prefix)_f32 / \(prefix)_f64")
+        guard let a = library.symbol("\(prefix)_f32_ws"), let b = library.symbol("\(prefix)_f64_ws"),
+              let new = library.symbol("\(prefix)_workspace_new"), let free = library.symbol("\(prefix)_workspace_free") else {
+            throw NativeError(message: "\(library.path) has no \(prefix)_f32_ws / \(prefix)_f64_ws / \(prefix)_workspace_new")
         }
         self.library = library
         self.reachesU = reachesU
-        f32 = Int(bitPattern: a); f64 = Int(bitPattern: b)
+        f32 = a; f64 = b; freeWorkspace = free
+        // NULL (out of memory) is fine: the _ws entries then allocate per call.
+        workspace = unsafeBitCast(new, to: (@convention(c) () -> UnsafeMutableRawPointer?).self)()
     }
+
+    deinit { unsafeBitCast(freeWorkspace, to: (@convention(c) (UnsafeMutableRawPointer?) -> Void).self)(workspace) }
 
     /// The loss of a batch and its gradient (nil `gradient`: value only, NaN gradients returned empty).
     public func evaluate<T: LossReal>(_ batch: RankingBatch<T>, gradient: Bool = true) -> RankingResult<T> {
@@ -38,11 +45,11 @@ public struct NativeRankingKernel: Sendable {
                         du.withUnsafeMutableBufferPointer { gu in
                             let gsp = gradient ? gs.baseAddress : nil, gup = gradient && reachesU ? gu.baseAddress : nil
                             if T.self == Float.self {
-                                let fn = unsafeBitCast(UnsafeRawPointer(bitPattern: f32)!, to: EntryF.self)
-                                return fn(n, rebound(s.baseAddress), rebound(y.baseAddress), rebound(u.baseAddress), rebound(gsp), rebound(gup))
+                                let fn = unsafeBitCast(f32, to: EntryF.self)
+                                return fn(workspace, n, rebound(s.baseAddress), rebound(y.baseAddress), rebound(u.baseAddress), rebound(gsp), rebound(gup))
                             }
-                            let fn = unsafeBitCast(UnsafeRawPointer(bitPattern: f64)!, to: EntryD.self)
-                            return fn(n, rebound(s.baseAddress), rebound(y.baseAddress), rebound(u.baseAddress), rebound(gsp), rebound(gup))
+                            let fn = unsafeBitCast(f64, to: EntryD.self)
+                            return fn(workspace, n, rebound(s.baseAddress), rebound(y.baseAddress), rebound(u.baseAddress), rebound(gsp), rebound(gup))
                         }
                     }
                 }
@@ -71,5 +78,15 @@ extension NativeLoader {
         }
         return try NativeRankingKernel(library: try NativeLibrary(path: library), prefix: source.prefix,
                                        reachesU: RankingDerivatives(f).reachesU)
+    }
+
+    /// Builds a shared library of a ranking loss at `output` (`lossc build`); returns the emitted pair.
+    @discardableResult
+    public func buildRankingLibrary(_ f: RankingFormula, name: String? = nil, output: String) throws(NativeError) -> CSource {
+        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
+        let source: CSource
+        do { source = try CRankingEmitter.emit(f, name: name) } catch { throw NativeError(message: error.message) }
+        try build(source.source, compiler: compiler, to: output, keepSourceAs: nil)
+        return source
     }
 }

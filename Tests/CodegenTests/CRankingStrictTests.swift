@@ -29,10 +29,15 @@ import LossDSL
     static var driver: String {
         var s = names.map { "#include \"\($0).h\"\n" }.joined() + "#include <stdio.h>\n#include <stdlib.h>\n#include <math.h>\n\n"
         s += "#define N 5000\nstatic float sf[N], yf[N], uf[N], gf[N], hf[N];\nstatic double sd[N], yd[N], ud[N], gd[N], hd[N];\n\n"
-        s += "static int run(int64_t n, int nullu, int nullout)\n{\n    int bad = 0;\n"
+        s += names.map { "static \($0)_workspace *ws_\($0);\n" }.joined()
+        // Each kernel per call and with its workspace (reused across batches): finite, and the same bits.
+        s += "static int run(int64_t n, int nullu, int nullout)\n{\n    int bad = 0;\n    double a, b;\n"
         for name in names {
-            s += "    bad |= !isfinite(\(name)_f32(n, sf, yf, nullu ? NULL : uf, nullout ? NULL : gf, nullout ? NULL : hf));\n"
-            s += "    bad |= !isfinite(\(name)_f64(n, sd, yd, nullu ? NULL : ud, nullout ? NULL : gd, nullout ? NULL : hd));\n"
+            for (p, v) in [("f32", "f"), ("f64", "d")] {
+                s += "    a = \(name)_\(p)(n, s\(v), y\(v), nullu ? NULL : u\(v), nullout ? NULL : g\(v), nullout ? NULL : h\(v));\n"
+                s += "    b = \(name)_\(p)_ws(ws_\(name), n, s\(v), y\(v), nullu ? NULL : u\(v), nullout ? NULL : g\(v), nullout ? NULL : h\(v));\n"
+                s += "    bad |= !isfinite(a) || a != b;\n"
+            }
         }
         s += "    return bad;\n}\n\n"
         s += """
@@ -52,12 +57,13 @@ import LossDSL
         int main(void)
         {
             int bad = 0, calls = 0;
-            fill(1, 0.02, 0.1);
+        \(names.map { "    ws_\($0) = \($0)_workspace_new();\n" }.joined())    fill(1, 0.02, 0.1);
             bad |= run(0, 0, 0); bad |= run(1, 0, 0); bad |= run(37, 0, 0); bad |= run(N, 0, 0); bad |= run(N, 1, 1); calls += 5;
             fill(2, 0.0, 0.2); bad |= run(300, 0, 0); calls++;      /* no positive */
             fill(3, 0.0, 1.0); bad |= run(300, 1, 0); calls++;      /* every entry ignored */
             fill(4, 0.5, 0.0); bad |= run(999, 0, 0); calls++;      /* half positives */
             if (!isnan(ap_loss_f32(-1, sf, yf, uf, gf, hf))) bad = 1;
+        \(names.map { "    \($0)_workspace_free(ws_\($0));\n" }.joined())
             printf("ranking sanitizer driver: %d batches, %s\\n", calls, bad ? "NOT FINITE" : "finite");
             return bad;
         }
