@@ -23,6 +23,9 @@ public struct CRankingUnsupported: Error, CustomStringConvertible, Sendable {
 /// returns the batch loss (NaN on allocation failure or n < 0) and writes d loss/d s (n values,
 /// 0 for ignored entries) to d_s and d loss/d u to d_u; either may be NULL (both NULL: value
 /// only, no reverse pass). `u` may be NULL (all qualities 0). Thread-safe: no global state.
+/// `NAME_f32_ws(ws, ...)` does the same with a workspace (`NAME_workspace_new/free`) that keeps
+/// its memory between calls: a trainer calling every step then faults in no fresh pages, which
+/// at 10⁶ entries halves the time. One workspace per thread.
 public enum CRankingEmitter {
     /// Emits `.h` and `.c` text for a ranking formula.
     public static func emit(_ f: RankingFormula, name: String? = nil, precisions: [CPrecision] = CPrecision.allCases,

@@ -15,10 +15,11 @@ enum RankingBench {
         let n = try positive(a, "entries", 1_000_000)
         let budget = Double(try positive(a, "budget", 20))
         let seed = UInt64(a.value("seed") ?? "1") ?? 1
+        let repeats = try positive(a, "repeat", 5)
         let files = (a.value("losses") ?? "examples/ap_loss.loss,examples/pap_retinanet.loss").split(separator: ",").map(String.init)
         let precisions = (a.value("precision") ?? "f32,f64").split(separator: ",").map(String.init)
         guard precisions.allSatisfy({ $0 == "f32" || $0 == "f64" }) else { throw UsageError("--precision is f32, f64 or f32,f64") }
-        Terminal.write("ranking losses, value + gradient: \(n) entries, 1% positives, 10% ignored (seed \(seed)); best of 3, ms\n")
+        Terminal.write("ranking losses, value + gradient: \(n) entries, 1% positives, 10% ignored (seed \(seed)); best of \(repeats), ms\n")
         Terminal.write("brute force: every pair (Swift, O(P·N)); Swift: RankingKernel (closures backend); C: emitted, cc \(NativeLoader.nativeFlags.joined(separator: " "))\n")
         Terminal.write("loss".padded(22) + "prec  " + "brute force".padded(16) + "Swift".padded(10) + "ratio".padded(9)
                        + "C".padded(10) + "ratio".padded(9) + "C/Swift".padded(9) + "max|diff|/max|g| Swift, C\n")
@@ -30,8 +31,8 @@ enum RankingBench {
             var native: NativeRankingKernel?
             do { native = try NativeLoader().loadRanking(f) } catch { Terminal.error("C backend unavailable for \(f.name): \(error.message)\n") }
             for p in precisions {
-                let row = p == "f32" ? try measure(f, native, n: n, seed: seed, budget: budget, as: Float.self)
-                                     : try measure(f, native, n: n, seed: seed, budget: budget, as: Double.self)
+                let row = p == "f32" ? try measure(f, native, n: n, seed: seed, budget: budget, repeats: repeats, as: Float.self)
+                                     : try measure(f, native, n: n, seed: seed, budget: budget, repeats: repeats, as: Double.self)
                 Terminal.write(f.name.padded(22) + p.padded(6) + row + "\n")
                 Terminal.flush()
             }
@@ -70,12 +71,17 @@ enum RankingBench {
     }
 
     static func measure<T: LossReal>(_ f: RankingFormula, _ native: NativeRankingKernel?, n: Int, seed: UInt64, budget: Double,
-                                     as: T.Type) throws -> String {
+                                     repeats: Int, as: T.Type) throws -> String {
         let b = batch(n, seed: seed, as: T.self)
         let fast = RankingKernel<T>(f, strategy: .sorted), direct = RankingKernel<T>(f, strategy: .direct)
-        var best = Double.infinity
+        // Swift and C alternate (after a warm-up call each), so both see the same machine load.
+        var best = Double.infinity, cBest = Double.infinity
         var result = fast.evaluate(b)
-        for _ in 0..<3 { let (ms, r) = time { fast.evaluate(b) }; best = min(best, ms); result = r }
+        var c = native?.evaluate(b)
+        for _ in 0..<repeats {
+            let (ms, r) = time { fast.evaluate(b) }; best = min(best, ms); result = r
+            if let native { let (ms, r) = time { native.evaluate(b) }; cBest = min(cBest, ms); c = r }
+        }
         // Probe the brute force on a few positives to size the subsample.
         let pos = b.y.indices.filter { b.y[$0] > 0.5 }
         func subsample(_ keep: Int) -> RankingBatch<T> {
@@ -107,10 +113,7 @@ enum RankingBench {
         }
         // The C kernel: best of 3, and its gradient against the Swift kernel's.
         var cText = "—".padded(10) + "—".padded(9) + "—".padded(9), cDiff = "—"
-        if let native {
-            var cBest = Double.infinity
-            var c = native.evaluate(b)
-            for _ in 0..<3 { let (ms, r) = time { native.evaluate(b) }; cBest = min(cBest, ms); c = r }
+        if let c {
             let scale = result.ds.map { abs(Double($0)) }.max() ?? 1
             let d = zip(c.ds, result.ds).map { abs(Double($0 - $1)) }.max().map { $0 / max(scale, 1e-300) } ?? 0
             cText = String(format: "%.1f", cBest).padded(10) + String(format: "%.0fx", bruteMs / cBest).padded(9)
