@@ -45,7 +45,8 @@ struct CRankingExpressions {
         case .ui?: return "c->u[c->pos[p]]"
         case .numPositive?: return "c->num_positive"
         case .numNegative?: return "c->num_negative"
-        case .numValid?, nil: return "c->num_valid"
+        case .numValid?: return "c->num_valid"
+        case nil: return CLiteral.c(0, precision)  // no such input: the lowering never makes one
         }
     }
 
