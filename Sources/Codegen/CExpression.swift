@@ -4,16 +4,43 @@ import LossDSL
 /// operator table's `cSpelling`. Every node becomes `const T t<id> = <expression>;`, so
 /// arguments are always names or literals and no precedence question arises.
 struct CExpression {
-    let plan: KernelPlan
+    let graph: Graph
     let precision: CPrecision
-    /// Whether the version being written assumes the default integer exponents of `pow`.
-    let fast: Bool
+    /// The small integer exponent of a `pow` node written as products, if it is one.
+    let integerExponent: (NodeID) -> Int?
+    /// The value of a node written as a literal (constants; for ranking kernels, params too).
+    let literal: (NodeID) -> Double?
 
-    var graph: Graph { plan.graph }
+    /// Per-sample kernels: `fast` says whether the version being written assumes the default
+    /// integer exponents of `pow`.
+    init(plan: KernelPlan, precision: CPrecision, fast: Bool) {
+        let graph = plan.graph
+        self.graph = graph
+        self.precision = precision
+        integerExponent = { plan.integerExponent(of: $0, fast: fast) }
+        literal = { graph.constantValue($0) }
+    }
+
+    /// A graph whose params are fixed at emission (ranking kernels): params become literals,
+    /// and a `pow` whose exponent is a literal small integer becomes products.
+    init(graph: Graph, params: [Double], precision: CPrecision) {
+        self.graph = graph
+        self.precision = precision
+        let literal: (NodeID) -> Double? = { id in
+            let n = graph[id]
+            return n.op == .param ? params[Int(n.index)] : graph.constantValue(id)
+        }
+        self.literal = literal
+        integerExponent = { id in
+            let r = KernelPlan.integerExponents
+            guard let e = literal(graph[id].args[1]), e == e.rounded(), Double(r.lowerBound) <= e, e <= Double(r.upperBound) else { return nil }
+            return Int(e)
+        }
+    }
 
     /// The name of a node's value: a literal for constants, `t<id>` otherwise.
     func name(_ id: NodeID) -> String {
-        if let c = graph.constantValue(id) { return CLiteral.c(c, precision) }
+        if let c = literal(id) { return CLiteral.c(c, precision) }
         return "t\(id)"
     }
 
@@ -21,7 +48,7 @@ struct CExpression {
     func rhs(_ id: NodeID) -> String {
         let n = graph[id]
         let a = n.args.map(name)
-        if n.op == .pow, let e = plan.integerExponent(of: id, fast: fast) {
+        if n.op == .pow, let e = integerExponent(id) {
             return Self.integerPower(a[0], e, one: CLiteral.c(1, precision))
         }
         switch n.op.info.cSpelling {

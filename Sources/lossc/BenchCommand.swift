@@ -6,7 +6,7 @@ import LossDSL
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench", summary: "Benchmarks: compile, fuzz, check, search, closures, c, ranking.",
-        usage: "bench compile|fuzz|check|search [options] | bench closures [--elements N] [--repeat N] [--loss NAME,…] | bench c [--cc PATH] [--flags \"FLAGS\"] | bench ranking [--entries N] [--losses F,F]",
+        usage: "bench compile|fuzz|check|search [options] | bench closures [--elements N] [--repeat N] [--loss NAME,…] | bench c [--cc PATH] [--flags \"FLAGS\"] | bench ranking [--entries N] [--losses F,F] [--repeat N]",
         options: [
             OptionSpec(name: "nodes", value: "N,N,…", help: "compile: formula sizes (default 10000,100000)."),
             OptionSpec(name: "iterations", value: "N", help: "fuzz: number of mutated inputs (default 200000)."),

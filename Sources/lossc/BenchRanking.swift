@@ -1,9 +1,12 @@
+import Codegen
 import Foundation
 import LossDSL
 
 /// `lossc bench ranking`: value + gradient of AP-Loss and PAP over a synthetic batch (default
 /// 1,000,000 entries, 1% positives, 10% ignored), the brute force (every pair, O(P·N)) against
-/// the sort + prefix-sum kernel, in float32 and float64. When the brute force would take more
+/// the sort + prefix-sum kernel of each backend: Swift (`RankingKernel`, the closures backend)
+/// and C (`CRankingEmitter`'s code, built with `NativeLoader.nativeFlags`: -O3 -march=native,
+/// no -ffast-math, and loaded with dlopen), in float32 and float64. When the brute force would take more
 /// than about `--budget` seconds it runs on a subsample of the positives (all other entries
 /// kept) and is extrapolated linearly in the number of positives, and says so. The two agree:
 /// the largest gradient difference relative to the largest gradient is printed too.
@@ -12,24 +15,31 @@ enum RankingBench {
         let n = try positive(a, "entries", 1_000_000)
         let budget = Double(try positive(a, "budget", 20))
         let seed = UInt64(a.value("seed") ?? "1") ?? 1
+        let repeats = try positive(a, "repeat", 5)
         let files = (a.value("losses") ?? "examples/ap_loss.loss,examples/pap_retinanet.loss").split(separator: ",").map(String.init)
         let precisions = (a.value("precision") ?? "f32,f64").split(separator: ",").map(String.init)
         guard precisions.allSatisfy({ $0 == "f32" || $0 == "f64" }) else { throw UsageError("--precision is f32, f64 or f32,f64") }
-        Terminal.write("ranking losses, value + gradient: \(n) entries, 1% positives, 10% ignored (seed \(seed)); best of 3, ms\n")
-        Terminal.write("loss".padded(22) + "prec  " + "brute force".padded(16) + "fast".padded(10) + "ratio".padded(9) + "max|diff|/max|g|\n")
+        Terminal.write("ranking losses, value + gradient: \(n) entries, 1% positives, 10% ignored (seed \(seed)); best of \(repeats), ms\n")
+        Terminal.write("brute force: every pair (Swift, O(P·N)); Swift: RankingKernel (closures backend); C: emitted, cc \(NativeLoader.nativeFlags.joined(separator: " "))\n")
+        Terminal.write("loss".padded(22) + "prec  " + "brute force".padded(16) + "Swift".padded(10) + "ratio".padded(9)
+                       + "C".padded(10) + "ratio".padded(9) + "C/Swift".padded(9) + "max|diff|/max|g| Swift, C\n")
         Terminal.flush()
         for path in files {
             let file = SourceFile(path: path, bytes: try readFile(path))
             let f: RankingFormula
             do { f = try RankingFormula.parse(file) } catch { Terminal.error(error.render()); throw Failure(status: .badInput) }
+            var native: NativeRankingKernel?
+            do { native = try NativeLoader().loadRanking(f) } catch { Terminal.error("C backend unavailable for \(f.name): \(error.message)\n") }
             for p in precisions {
-                let row = p == "f32" ? try measure(f, n: n, seed: seed, budget: budget, as: Float.self)
-                                     : try measure(f, n: n, seed: seed, budget: budget, as: Double.self)
+                let row = p == "f32" ? try measure(f, native, n: n, seed: seed, budget: budget, repeats: repeats, as: Float.self)
+                                     : try measure(f, native, n: n, seed: seed, budget: budget, repeats: repeats, as: Double.self)
                 Terminal.write(f.name.padded(22) + p.padded(6) + row + "\n")
                 Terminal.flush()
             }
         }
         Terminal.write("(*) extrapolated: the brute force ran with a subsample of the positives and all other entries, scaled by the positive count.\n")
+        Terminal.write("ratio: brute force / kernel; C/Swift: Swift kernel time / C kernel time (> 1: C faster). Swift's max|diff| is against\n")
+        Terminal.write("the brute force, C's against the Swift kernel.\n")
         return .success
     }
 
@@ -60,12 +70,18 @@ enum RankingBench {
         return (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6, r)
     }
 
-    static func measure<T: LossReal>(_ f: RankingFormula, n: Int, seed: UInt64, budget: Double, as: T.Type) throws -> String {
+    static func measure<T: LossReal>(_ f: RankingFormula, _ native: NativeRankingKernel?, n: Int, seed: UInt64, budget: Double,
+                                     repeats: Int, as: T.Type) throws -> String {
         let b = batch(n, seed: seed, as: T.self)
         let fast = RankingKernel<T>(f, strategy: .sorted), direct = RankingKernel<T>(f, strategy: .direct)
-        var best = Double.infinity
+        // Swift and C alternate (after a warm-up call each), so both see the same machine load.
+        var best = Double.infinity, cBest = Double.infinity
         var result = fast.evaluate(b)
-        for _ in 0..<3 { let (ms, r) = time { fast.evaluate(b) }; best = min(best, ms); result = r }
+        var c = native?.evaluate(b)
+        for _ in 0..<repeats {
+            let (ms, r) = time { fast.evaluate(b) }; best = min(best, ms); result = r
+            if let native { let (ms, r) = time { native.evaluate(b) }; cBest = min(cBest, ms); c = r }
+        }
         // Probe the brute force on a few positives to size the subsample.
         let pos = b.y.indices.filter { b.y[$0] > 0.5 }
         func subsample(_ keep: Int) -> RankingBatch<T> {
@@ -95,7 +111,16 @@ enum RankingBench {
             let scale = check.ds.map { abs(Double($0)) }.max() ?? 1
             diff = zip(r.ds, check.ds).map { abs(Double($0 - $1)) }.max().map { $0 / max(scale, 1e-300) } ?? 0
         }
+        // The C kernel: best of 3, and its gradient against the Swift kernel's.
+        var cText = "—".padded(10) + "—".padded(9) + "—".padded(9), cDiff = "—"
+        if let c {
+            let scale = result.ds.map { abs(Double($0)) }.max() ?? 1
+            let d = zip(c.ds, result.ds).map { abs(Double($0 - $1)) }.max().map { $0 / max(scale, 1e-300) } ?? 0
+            cText = String(format: "%.1f", cBest).padded(10) + String(format: "%.0fx", bruteMs / cBest).padded(9)
+                + String(format: "%.2fx", best / cBest).padded(9)
+            cDiff = String(format: "%.1e", d)
+        }
         return (String(format: "%.0f", bruteMs) + (extrapolated ? " (*)" : "")).padded(16) + String(format: "%.1f", best).padded(10)
-            + String(format: "%.0fx", bruteMs / best).padded(9) + String(format: "%.1e", diff)
+            + String(format: "%.0fx", bruteMs / best).padded(9) + cText + String(format: "%.1e", diff) + ", " + cDiff
     }
 }

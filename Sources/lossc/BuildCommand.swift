@@ -19,7 +19,7 @@ enum BuildCommand {
         ],
         details: """
         The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64 and
-        NAME_default_params; see 'lossc emit --target c' for the header and the layouts.
+        NAME_default_params (ranking losses: NAME_f32 and NAME_f64 only, params fixed at build); see 'lossc emit --target c' for the header and the layouts.
         -fPIC -shared and -lm are always added. Never pass -ffast-math: it deletes NaN checks.
         """)
 
@@ -28,8 +28,9 @@ enum BuildCommand {
         guard let output = a.value("output"), !output.isEmpty else {
             throw UsageError("missing -o PATH", hint: "e.g. lossc build \(path) -o libloss.so")
         }
-        let formula = try loadFormula(path, params: try parseParams(a.values["param"] ?? []))
-        guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
+        let params = try parseParams(a.values["param"] ?? [])
+        let ranking = try RankingCLI.rankingFile(path)
+        if ranking != nil, a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
         if let name = a.value("name"), name.isEmpty { throw UsageError("--name must not be empty") }
         // A library written to a path may be copied to other machines: portable flags by default.
         var loader = NativeLoader(flags: SystemCompiler.optimizeFlags)
@@ -44,6 +45,19 @@ enum BuildCommand {
             loader.flags = f.split(separator: " ").map(String.init)
             guard loader.flags.allSatisfy({ $0.hasPrefix("-") }) else { throw UsageError("--flags: every flag must start with '-'") }
         }
+        if let file = ranking {
+            let f = try RankingCLI.load(file, params: params)
+            let pair: CSource
+            do { pair = try loader.buildRankingLibrary(f, name: a.value("name"), output: output) } catch {
+                Terminal.error("lossc build: error: \(error.message)\n")
+                return .badInput
+            }
+            if let header = a.value("header") { try writeFileAtomically(header, pair.header) }
+            Terminal.error("wrote \(output) (\(pair.prefix)_f32, \(pair.prefix)_f64: ranking loss, see the header)\n")
+            return .success
+        }
+        let formula = try loadFormula(path, params: params)
+        guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
         let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
         let pair: CSource
         do { pair = try loader.buildLibrary(loss, name: a.value("name"), output: output) } catch {

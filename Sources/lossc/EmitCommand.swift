@@ -20,6 +20,10 @@ enum EmitCommand {
         C: without -o the self-contained .c is printed. The kernels are
           double NAME_f32(size_t n, <inputs>, const NAME_params *params, float *loss, float *grad)
         (and _f64, and NAME_mean_f32/_f64); see the header comment for the layouts.
+        Ranking losses (C only):
+          double NAME_f32(int64_t n, const float *s, const float *y, const float *u, float *d_s, float *d_u)
+        returns the batch loss and writes the gradient (O(n log n): sort + prefix sums); params
+        are fixed at emission (--param), --protected does not apply.
         Build with e.g. 'cc -O3 -fno-math-errno -c NAME.c' (never -ffast-math).
         """)
 
@@ -35,6 +39,7 @@ enum EmitCommand {
         case .both: precisions = [.f32, .f64]
         }
         let path = a.positionals[0]
+        if let file = try RankingCLI.rankingFile(path) { return try emitRanking(a, file: file, target: target, precisions: precisions) }
         let formula = try loadFormula(path, params: try parseParams(a.values["param"] ?? []))
         guard formula.kind.isSupported else {
             throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be emitted yet")
@@ -57,6 +62,29 @@ enum EmitCommand {
             try writeFileAtomically(out, text)
             Terminal.error("wrote \(out)\n")
         }
+        return .success
+    }
+
+    /// A ranking loss: C only (the Swift backend for ranking losses is the library's `RankingKernel`).
+    static func emitRanking(_ a: Arguments, file: SourceFile, target: Target, precisions: [CPrecision]) throws -> ExitStatus {
+        guard target == .c else {
+            throw UsageError("\(file.path): ranking losses have no standalone Swift emitter",
+                             hint: "use --target c, or the library's RankingKernel from Swift")
+        }
+        if a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
+        let f = try RankingCLI.load(file, params: try parseParams(a.values["param"] ?? []))
+        let name = a.value("name")
+        if let name, name.isEmpty { throw UsageError("--name must not be empty") }
+        let out: CSource
+        do { out = try CRankingEmitter.emit(f, name: name, precisions: precisions, sourcePath: file.path) } catch {
+            throw UsageError("\(file.path): \(error.message)")
+        }
+        guard var base = a.value("output") else { Terminal.write(out.source); return .success }
+        if base.hasSuffix(".c") || base.hasSuffix(".h") { base.removeLast(2) }
+        guard !base.isEmpty, !base.hasSuffix("/") else { throw UsageError("-o: '\(a.value("output")!)' names no file") }
+        try writeFileAtomically(base + ".h", out.header)
+        try writeFileAtomically(base + ".c", out.source)
+        Terminal.error("wrote \(base).h and \(base).c (prefix '\(out.prefix)')\n")
         return .success
     }
 }

@@ -49,6 +49,26 @@ struct EmitBuildCLITests {
         #expect(s.status == 0 && s.out.contains("double giou_f64(size_t n, const double *LOSSC_RESTRICT pred"))
     }
 
+    @Test func emitCOnARankingLoss() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-cli-\(getpid())/emit-ranking")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let base = dir.appendingPathComponent("pap").path
+        let r = try CLI.run(["emit", "examples/pap_retinanet.loss", "-o", base, "--param", "num_topk=50"])
+        #expect(r.status == 0 && r.err.contains("wrote"), "\(r.err)")
+        let h = try String(contentsOfFile: base + ".h", encoding: .utf8), c = try String(contentsOfFile: base + ".c", encoding: .utf8)
+        #expect(h.contains("double pap_retinanet_f32(int64_t n, const float *s, const float *y, const float *u, float *d_s, float *d_u);"))
+        #expect(h.contains("#define PAP_RETINANET_REACHES_U 1") && h.contains("num_topk = 50"))
+        #expect(c.contains("lossc_rk_sort_f(") && c.contains("top(valid, 50)"), "radix sort, and the top cap from --param")
+        if let cc = Self.cc {
+            #expect(try Self.run(cc, ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c", base + ".c", "-o", base + ".o"]) == 0)
+        }
+        let s = try CLI.run(["emit", "examples/smooth_ap.loss", "--precision", "f64"])
+        #expect(s.status == 0 && s.out.contains("double smooth_ap_f64(int64_t n") && !s.out.contains("smooth_ap_f32("))
+        let swift = try CLI.run(["emit", "examples/ap_loss.loss", "--target", "swift"])
+        #expect(swift.status == 2 && swift.err.contains("RankingKernel"), "\(swift.err)")
+        #expect(try CLI.run(["emit", "examples/ap_loss.loss", "--protected"]).status == 2)
+    }
+
     @Test func emitSwift() throws {
         let r = try CLI.run(["emit", "examples/cross_entropy.loss", "--target", "swift", "--name", "CE"])
         #expect(r.status == 0 && r.out.contains("public enum CE {") && r.out.contains("public static func f32(n: Int, classes: Int"))
@@ -65,6 +85,20 @@ struct EmitBuildCLITests {
         let handle = dlopen(lib, RTLD_NOW)
         #expect(handle != nil && dlsym(handle, "bce_f32") != nil && dlsym(handle, "bce_mean_f64") != nil)
         if let handle { dlclose(handle) }
+    }
+
+    @Test func buildMakesARankingLibrary() throws {
+        guard Self.cc != nil else { print("SKIPPED: no C compiler"); return }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-cli-\(getpid())/build-ranking")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let lib = dir.appendingPathComponent("libap.so").path, header = dir.appendingPathComponent("ap.h").path
+        let r = try CLI.run(["build", "examples/ap_loss.loss", "-o", lib, "--header", header, "--name", "ap"])
+        #expect(r.status == 0 && r.err.contains("ap_f32"), "\(r.err)")
+        #expect(try String(contentsOfFile: header, encoding: .utf8).contains("double ap_f64(int64_t n"))
+        let handle = dlopen(lib, RTLD_NOW)
+        #expect(handle != nil && dlsym(handle, "ap_f32") != nil && dlsym(handle, "ap_f64") != nil)
+        if let handle { dlclose(handle) }
+        #expect(try CLI.run(["build", "examples/ap_loss.loss", "-o", lib, "--protected"]).status == 2)
     }
 
     @Test func badUsageExitsTwo() throws {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds examples/bce.loss and examples/focal.loss into shared libraries with lossc and runs
-# train_logreg.py on them. Skips (exit 0, with a message) when python3 or numpy is missing,
-# or when there is no C compiler. Usage: examples/python/run.sh  (from anywhere)
+# train_logreg.py on them; then builds the ranking loss examples/ap_loss.loss and runs
+# ap_loss_ctypes.py (the C kernel against a numpy transcription of the official AP_loss).
+# Skips (exit 0, with a message) when python3 or numpy is missing, or when there is no C
+# compiler. Usage: examples/python/run.sh  (from anywhere)
 set -eu
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python3}
@@ -23,3 +25,5 @@ FLAGS="-O3 -fno-math-errno -std=c99 -march=native"
 "$LOSSC" build examples/bce.loss -o "$OUT/libbce.so" --flags "$FLAGS"
 "$LOSSC" build examples/focal.loss -o "$OUT/libfocal.so" --flags "$FLAGS"
 "$PY" examples/python/train_logreg.py "$OUT/libbce.so" "$OUT/libfocal.so"
+"$LOSSC" build examples/ap_loss.loss -o "$OUT/libap_loss.so" --flags "$FLAGS"
+"$PY" examples/python/ap_loss_ctypes.py "$OUT/libap_loss.so"

@@ -8,8 +8,9 @@
 /// expressions of si, ui, ... and of sj, uj), or *general* (anything else: e.g. a sigmoid of
 /// d). The kernel sums the polynomial intervals with prefix sums over the entries sorted by
 /// score, and evaluates general intervals and the pairs exactly at a breakpoint pair by pair.
-struct DPoly: Equatable, Sendable {
-    var c0 = 0.0, c1 = 0.0, c2 = 0.0
+public struct DPoly: Equatable, Sendable {
+    /// p(d) = c0 + c1·d + c2·d².
+    public var c0 = 0.0, c1 = 0.0, c2 = 0.0
 
     var degree: Int { c2 != 0 ? 2 : (c1 != 0 ? 1 : 0) }
     var isZero: Bool { c0 == 0 && c1 == 0 && c2 == 0 }
@@ -24,13 +25,17 @@ struct DPoly: Equatable, Sendable {
 }
 
 /// A(i) · p(d) · W(j); a nil factor is 1.
-struct PairTerm: Equatable, Sendable {
-    var a: NodeID?
-    var p: DPoly
-    var w: NodeID?
+public struct PairTerm: Equatable, Sendable {
+    /// The per-positive factor's node (nil: 1).
+    public var a: NodeID?
+    /// The polynomial in d.
+    public var p: DPoly
+    /// The per-entry factor's node (nil: 1).
+    public var w: NodeID?
 }
 
-enum PairForm: Equatable, Sendable {
+/// The expression on one open interval of d.
+public enum PairForm: Equatable, Sendable {
     /// The sum of the terms (no term: zero).
     case terms([PairTerm])
     case general
@@ -45,16 +50,18 @@ enum PairForm: Equatable, Sendable {
 }
 
 /// A pair expression over the whole line: `forms[k]` holds on (cuts[k-1], cuts[k]).
-struct PairPiecewise: Sendable {
-    var cuts: [Double]
-    var forms: [PairForm]
+public struct PairPiecewise: Sendable {
+    /// The breakpoints, ascending.
+    public var cuts: [Double]
+    /// One form per open interval (`cuts.count + 1`).
+    public var forms: [PairForm]
 
     /// Whether every interval is a sum of polynomial terms (no pair-by-pair work but ties).
-    var isPolynomial: Bool { !forms.contains(.general) }
-    var isGeneral: Bool { forms.allSatisfy { $0 == .general } }
+    public var isPolynomial: Bool { !forms.contains(.general) }
+    public var isGeneral: Bool { forms.allSatisfy { $0 == .general } }
 
     /// Every per-positive and per-entry factor used.
-    var factors: (a: [NodeID], w: [NodeID]) {
+    public var factors: (a: [NodeID], w: [NodeID]) {
         var a: [NodeID] = [], w: [NodeID] = []
         for case .terms(let ts) in forms {
             for t in ts {

@@ -23,6 +23,8 @@ public final class RankingKernel<T: LossReal> {
     public let formula: RankingFormula
     public let strategy: Strategy
     public let derivatives: RankingDerivatives
+    /// The backend-independent plan the kernel runs.
+    public let evaluationPlan: RankingPlan
     let params: [Double]
     let pairs: [Int: PairSlot]
     let anchors: [Int: AnchorSlot]
@@ -38,8 +40,8 @@ public final class RankingKernel<T: LossReal> {
         let wTape: RankingTape<T>?
         let wNodes: [NodeID]
     }
-    enum RowTarget { case s, u, slot(Int) }
-    enum ColTarget { case s, u }
+    typealias RowTarget = RankingPlan.RowTarget
+    typealias ColTarget = RankingPlan.ColumnTarget
     struct PairSlot {
         let set: RankingSet
         let forward: PairNode
@@ -54,82 +56,51 @@ public final class RankingKernel<T: LossReal> {
         let leaves: [Int]
     }
 
-    /// Prepares the kernel: derivatives, the analysis of each pair expression, the tapes.
-    public init(_ f: RankingFormula, strategy: Strategy = .sorted) {
+    /// Prepares the kernel: the plan (derivatives, the analysis of each pair expression), the tapes.
+    public convenience init(_ f: RankingFormula, strategy: Strategy = .sorted) {
+        self.init(plan: RankingPlan(f), strategy: strategy)
+    }
+
+    /// Prepares the kernel for a plan.
+    public init(plan: RankingPlan, strategy: Strategy = .sorted) {
+        let f = plan.formula
         formula = f
         self.strategy = strategy
-        let dv = RankingDerivatives(f)
+        evaluationPlan = plan
+        let dv = plan.derivatives
         derivatives = dv
-        let params = f.formula.paramValues
+        let params = plan.params, g = plan.graph
         self.params = params
-        var analyzer = PairAnalyzer(graph: dv.graph, params: params)
-        let anchorVarying = Set([RankingInput.si.rawValue, RankingInput.ui.rawValue]
-                                + f.slots.indices.filter { f.slots[$0].level == .anchor }.map { RankingInput.slotIndex($0) })
-        let pairVarying: Set<Int> = [RankingInput.d.rawValue, RankingInput.sj.rawValue, RankingInput.uj.rawValue]
-        let entryVarying: Set<Int> = [RankingInput.sj.rawValue, RankingInput.uj.rawValue]
+        let anchorVarying = plan.anchorVarying
         var pairs: [Int: PairSlot] = [:], anchors: [Int: AnchorSlot] = [:]
-        for (k, slot) in f.slots.enumerated() {
-            let pd = dv.slots[k]
-            switch slot.kind {
-            case .pairSum(let set):
-                // The backward nodes: d loss/d s_i gets dq/dsi - dq/dd, d loss/d s_j gets dq/dsj + dq/dd.
-                var rowNodes: [(RowTarget, NodeID)] = [], colNodes: [(ColTarget, NodeID)] = []
-                if dv.reached[k] {
-                    let n = { (i: RankingInput) in pd.node(for: i.rawValue) }
-                    func combine(_ a: NodeID?, _ b: NodeID?, _ op: Op) -> NodeID? {
-                        guard let b else { return a }
-                        guard let a else { return op == .add ? b : analyzer.graph.apply(.neg, b) }
-                        return analyzer.graph.apply(op, a, b)
-                    }
-                    if let r = combine(n(.si), n(.d), .sub) { rowNodes.append((.s, r)) }
-                    if let r = n(.ui) { rowNodes.append((.u, r)) }
-                    for k2 in 0..<k { if let r = pd.node(for: RankingInput.slotIndex(k2)) { rowNodes.append((.slot(k2), r)) } }
-                    if let c = combine(n(.sj), n(.d), .add) { colNodes.append((.s, c)) }
-                    if let c = n(.uj) { colNodes.append((.u, c)) }
-                }
-                func prepare(_ node: NodeID) -> PairNode {
-                    let form = analyzer.analyze(node)
-                    let (a, w) = form.factors
-                    return PairNode(form: form, tape: RankingTape(graph: analyzer.graph, roots: [node], params: params, varying: pairVarying),
-                                    aTape: a.isEmpty ? nil : RankingTape(graph: analyzer.graph, roots: a, params: params, varying: anchorVarying),
-                                    aNodes: a,
-                                    wTape: w.isEmpty ? nil : RankingTape(graph: analyzer.graph, roots: w, params: params, varying: entryVarying),
-                                    wNodes: w)
-                }
-                let forward = prepare(slot.argument)
-                let rows = rowNodes.map { ($0.0, prepare($0.1)) }, cols = colNodes.map { ($0.0, prepare($0.1)) }
-                let all = rowNodes.map(\.1) + colNodes.map(\.1)
-                pairs[k] = PairSlot(set: set, forward: forward, rows: rows, cols: cols,
-                                    backward: all.isEmpty ? nil : RankingTape(graph: analyzer.graph, roots: all, params: params, varying: pairVarying))
-            case .maxBelow, .meanPositive, .sumPositive:
-                anchors[k] = AnchorSlot(forward: RankingTape(graph: dv.graph, roots: [slot.argument], params: params, varying: anchorVarying),
-                                        backward: dv.reached[k] && !pd.nodes.isEmpty
-                                            ? RankingTape(graph: dv.graph, roots: pd.nodes, params: params, varying: anchorVarying) : nil,
-                                        leaves: pd.leaves)
-            }
+        func prepare(_ e: RankingPlan.PairExpression) -> PairNode {
+            let a = e.anchorFactors, w = e.entryFactors
+            return PairNode(form: e.form, tape: RankingTape(graph: g, roots: [e.node], params: params, varying: RankingPlan.pairVarying),
+                            aTape: a.isEmpty ? nil : RankingTape(graph: g, roots: a, params: params, varying: anchorVarying),
+                            aNodes: a,
+                            wTape: w.isEmpty ? nil : RankingTape(graph: g, roots: w, params: params, varying: RankingPlan.entryVarying),
+                            wNodes: w)
+        }
+        for (k, p) in plan.pairs {
+            let all = p.rows.map(\.expression.node) + p.columns.map(\.expression.node)
+            pairs[k] = PairSlot(set: p.set, forward: prepare(p.forward),
+                                rows: p.rows.map { ($0.target, prepare($0.expression)) },
+                                cols: p.columns.map { ($0.target, prepare($0.expression)) },
+                                backward: all.isEmpty ? nil : RankingTape(graph: g, roots: all, params: params, varying: RankingPlan.pairVarying))
+        }
+        for (k, a) in plan.anchors {
+            anchors[k] = AnchorSlot(forward: RankingTape(graph: g, roots: [a.forward], params: params, varying: anchorVarying),
+                                    backward: a.backward.isEmpty ? nil : RankingTape(graph: g, roots: a.backward, params: params, varying: anchorVarying),
+                                    leaves: a.leaves)
         }
         self.pairs = pairs
         self.anchors = anchors
-        rootTape = RankingTape(graph: dv.graph, roots: [f.root], params: params, varying: [])
-        rootPartials = dv.root.nodes.isEmpty ? nil : RankingTape(graph: dv.graph, roots: dv.root.nodes, params: params, varying: [])
+        rootTape = RankingTape(graph: g, roots: [f.root], params: params, varying: [])
+        rootPartials = dv.root.nodes.isEmpty ? nil : RankingTape(graph: g, roots: dv.root.nodes, params: params, varying: [])
     }
 
     /// How each `pairsum` is evaluated by the sorted strategy, one line each.
-    public var plan: [String] {
-        formula.slots.indices.compactMap { k in
-            guard let p = pairs[k] else { return nil }
-            let f = p.forward.form
-            let how: String
-            if f.isPolynomial { how = "sort + prefix sums (\(f.cuts.count) breakpoint\(f.cuts.count == 1 ? "" : "s"))" }
-            else if f.isGeneral { how = "pair by pair: not piecewise polynomial in d" }
-            else {
-                let g = f.forms.filter { $0 == .general }.count
-                how = "sort + prefix sums, pair by pair on \(g) of \(f.forms.count) intervals of d (not polynomial there)"
-            }
-            let back = (p.rows.map(\.1) + p.cols.map(\.1)).allSatisfy { $0.form.isPolynomial } ? "" : "; its gradient has pair-by-pair intervals"
-            return "pairsum #\(k + 1) over \(p.set): \(how)\(back)"
-        }
-    }
+    public var plan: [String] { evaluationPlan.summary }
 
     /// Per-batch state shared by the passes.
     struct Context {

@@ -167,4 +167,7 @@ public struct RankingResult<T: LossReal>: Sendable {
     public var ds: [T]
     /// d loss / d u_k, when the loss's gradient reaches u (nil otherwise).
     public var du: [T]?
+
+    /// A result (other backends build theirs).
+    public init(loss: T, ds: [T], du: [T]?) { self.loss = loss; self.ds = ds; self.du = du }
 }
