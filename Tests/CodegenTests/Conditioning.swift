@@ -27,10 +27,14 @@ import LossDSL
 struct Conditioning {
     let loss: CompiledLoss
     let runs: [ReferenceEvaluator<Double>]
+    /// Whether the backend computes in Float: the runs' results are then rounded to Float, so
+    /// that a value beyond Float's range counts as the infinity the backend meets.
+    let float: Bool
 
     /// `ulp`: the unit roundoff of the backend's precision (2^-24 for Float, 2^-53 for Double).
     init(_ loss: CompiledLoss, params: [Double], ulp: Double, classes: Int, patterns: Int = 32) {
         self.loss = loss
+        float = ulp >= 0x1p-24
         var rng = SeededGenerator(seed: 0xC0DD)
         runs = (0..<patterns).map { _ in
             let (g, roots) = Self.perturbed(loss, rng: &rng, ulp: ulp, classes: classes, uniform: true)
@@ -42,7 +46,8 @@ struct Conditioning {
     func explains(_ got: Double, inputs: [InputValue<Double>], output: Int, tol: Double) -> Bool {
         let values: [Double] = runs.map { ev in
             let r = CompiledLoss.unpack(ev.evaluate(inputs), inputs: inputs)
-            return output == 0 ? r.loss : r.gradient[output - 1]
+            let v = output == 0 ? r.loss : r.gradient[output - 1]
+            return float ? Double(Float(v)) : v
         }
         let finite = values.filter(\.isFinite)
         if finite.isEmpty { return !got.isFinite }
