@@ -76,7 +76,7 @@ for t in $targets; do
     SWIFT_BACKTRACE=enable=no "$bin/$t" "${flags[@]}" "$corpus" "$seeds" >"$log" 2>&1
     rc=$?
     set -e
-    grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)" "$log" | sed 's/^/  /' || true
+    grep -E "^INFO: Seed:|^#[0-9]+[[:space:]]+(INITED|DONE)" "$log" | sed 's/^/  /' || true
     grep -E "^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)" "$log" | sed 's/^/  /' || true
     if [ "$rc" -ne 0 ]; then
         status=1

@@ -35,6 +35,33 @@ public enum FuzzCheck {
         check(gradient.count == expected, "\(gradient.count) gradient entries for a \(f.kind) loss, expected \(expected)")
     }
 
+    /// `lossc fmt`: the canonical printer's output parses back to the same graph and params.
+    /// (`ranking`: through `RankingFormula.parse`.)
+    public static func formatRoundTrips(_ f: Formula, ranking: Bool = false) {
+        guard case .success(let ast) = Parser.parse(f.file) else { return check(false, "a valid formula whose file does not parse") }
+        let text = SourcePrinter.format(ast)
+        let back: Formula
+        do { back = ranking ? try RankingFormula.parse(text, path: "<fmt>").formula : try Formula.parse(text, path: "<fmt>") } catch {
+            return check(false, "fmt printed a file that does not parse:\n\(text)\n\(error.render())")
+        }
+        check(GraphPrinter.canonicalText(f.graph, root: f.root) == GraphPrinter.canonicalText(back.graph, root: back.root),
+              "fmt changed the graph:\n\(text)")
+        check(f.params.map(\.name) == back.params.map(\.name) && f.paramValues == back.paramValues, "fmt changed the params:\n\(text)")
+    }
+
+    /// A DEAP import printed as a `.loss` file parses back to the same graph (after canonicalize).
+    public static func deapSourceRoundTrips(_ text: String, _ f: Formula) {
+        let source: String
+        do { source = try DEAPImport.source(text, kind: f.kind) } catch { return check(false, "DEAPImport.source refused what formula accepted") }
+        let back: Formula
+        do { back = try Formula.parse(source, path: "<deap source>") } catch {
+            return check(false, "an imported DEAP string printed as a file that does not parse:\n\(source)\n\(error.render())")
+        }
+        let a = Canonicalize.run(f.graph, roots: [f.root]), b = Canonicalize.run(back.graph, roots: [back.root])
+        check(GraphPrinter.canonicalText(a.graph, root: a.roots[0]) == GraphPrinter.canonicalText(b.graph, root: b.roots[0]),
+              "an imported DEAP string printed as a different formula:\n\(source)")
+    }
+
     /// A batch-level (`ranking`) formula: the reference evaluator and the kernel on a fixed batch.
     public static func evaluate(_ f: RankingFormula) {
         for w in f.formula.warnings { _ = w.render(in: f.formula.file) }

@@ -8,9 +8,9 @@ import FuzzSupport
 import LossDSL
 
 /// libFuzzer target: the bytes are a DEAP prefix string (CSE-Autoloss's published form),
-/// imported as every kind. A valid import must print as a `.loss` file that parses back
-/// (`DEAPImport.source`), and goes through the rest of the pipeline and one evaluation.
-///
+/// imported as every kind. A valid import goes through the rest of the pipeline and one
+/// evaluation, and must print as a `.loss` file (`DEAPImport.source`) that parses back to
+/// the same formula.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDEAP(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = count == 0 || start == nil ? [] : [UInt8](UnsafeRawBufferPointer(start: start, count: count))
@@ -20,10 +20,7 @@ public func fuzzDEAP(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             let f = try DEAPImport.formula(text, kind: kind)
             guard kind.isSupported else { continue }
             FuzzCheck.compileAndEvaluate(f)
-            let source = try DEAPImport.source(text, kind: kind)
-            do { _ = try Formula.parse(source, path: "<deap source>") } catch {
-                FuzzCheck.check(false, "an imported DEAP string printed as a file that does not parse:\n\(source)\n\(error.render())")
-            }
+            FuzzCheck.deapSourceRoundTrips(text, f)
         } catch {
             FuzzCheck.diagnosed(error)
         }

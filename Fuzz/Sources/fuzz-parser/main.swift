@@ -9,7 +9,8 @@ import LossDSL
 
 /// libFuzzer target: the bytes are a `.loss` file. It goes through parse and lower, and a valid
 /// formula through canonicalize, stabilize, differentiate and one evaluation at a fixed point
-/// (ranking files through the batch-level reference evaluator and kernel). Every kind is
+/// (ranking files through the batch-level reference evaluator and kernel); `lossc fmt` must
+/// print it as a file that parses back to the same graph. Every kind is
 /// reached through the file's own header.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzParser(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
@@ -17,12 +18,13 @@ public func fuzzParser(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let file = SourceFile(path: "<fuzz>", bytes: bytes)
     do {
         if RankingFormula.isRanking(file) == true {
-            FuzzCheck.evaluate(try RankingFormula.parse(file))
+            let f = try RankingFormula.parse(file)
+            FuzzCheck.evaluate(f)
+            FuzzCheck.formatRoundTrips(f.formula, ranking: true)
         } else {
             let f = try Formula.parse(file)
             FuzzCheck.compileAndEvaluate(f)
-            // The canonical printer must print the file it parsed (lossc fmt).
-            if case .success(let ast) = Parser.parse(file) { _ = SourcePrinter.format(ast) }
+            FuzzCheck.formatRoundTrips(f)
         }
     } catch {
         FuzzCheck.diagnosed(error)
