@@ -112,7 +112,9 @@ public enum SourcePrinter {
             }
             piece[i] = p
         }
-        var out = comments.map { "# " + $0 + "\n" }.joined()
+        // A comment with line breaks (a DEAP string may have them) becomes one `#` line each.
+        var out = comments.flatMap { $0.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) }
+            .map { "# " + $0 + "\n" }.joined()
         out += "loss \(name): \(kind.rawValue)\n"
         if !params.isEmpty { out += "\n" + params.map { "param \($0.name) = \(formatNumber($0.value))\n" }.joined() }
         out += "\n" + lets.map { $0 + "\n" }.joined()

@@ -51,4 +51,16 @@ struct HostileInputTests {
         #expect(first("\u{FEFF}loss h: binary\nreturn x\n") == "h.loss:1:1: error: unexpected character '\u{FEFF}'")
         #expect(first("loss h: binary\r\nreturn x\r\n") == "ok")   // CRLF line ends are fine
     }
+
+    @Test func deapStringWithLineBreaks() throws {
+        // Found by Fuzz/fuzz-deap: whitespace, a line break included, may separate DEAP
+        // arguments, and `DEAPImport.source` copied the string into its header comment as it
+        // was, so the string's second line was outside the comment and the file did not parse.
+        let deap = "Sub(1,Sub(Div(I,U),Div(Sub(E,U)\nE)))"
+        let imported = try DEAPImport.formula(deap, kind: .box)
+        let source = try DEAPImport.source(deap, kind: .box)
+        #expect(source.hasPrefix("# Imported from the CSE-Autoloss DEAP string:\n# Sub(1,Sub(Div(I,U),Div(Sub(E,U)\n# E)))\n"))
+        let reparsed = try Formula.parse(source)
+        #expect(reparsed.graph.liveCount(from: [reparsed.root]) == imported.graph.liveCount(from: [imported.root]))
+    }
 }
