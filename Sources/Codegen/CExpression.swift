@@ -31,11 +31,7 @@ struct CExpression {
             return n.op == .param ? params[Int(n.index)] : graph.constantValue(id)
         }
         self.literal = literal
-        integerExponent = { id in
-            let r = KernelPlan.integerExponents
-            guard let e = literal(graph[id].args[1]), e == e.rounded(), Double(r.lowerBound) <= e, e <= Double(r.upperBound) else { return nil }
-            return Int(e)
-        }
+        integerExponent = { KernelPlan.productExponent(literal(graph[$0].args[1])) }
     }
 
     /// The name of a node's value: a literal for constants, `t<id>` otherwise.

@@ -31,6 +31,13 @@ public struct KernelPlan: Sendable {
     /// Integer exponents in this range become products (at most 3 squarings + 1 multiply).
     static let integerExponents = -4...8
 
+    /// The exponent a `pow` with exponent value `v` is written with as products, if any (the
+    /// one rule for per-sample and ranking kernels).
+    static func productExponent(_ v: Double?) -> Int? {
+        guard let v, v == v.rounded(), Double(integerExponents.lowerBound) <= v, v <= Double(integerExponents.upperBound) else { return nil }
+        return Int(v)
+    }
+
     public init(_ loss: CompiledLoss) {
         self.loss = loss
         let g = loss.graph
@@ -58,11 +65,9 @@ public struct KernelPlan: Sendable {
         for (k, id) in list.enumerated() { invariantValue[id] = values[k][0] }
         for i in 0..<g.count where live[i] && g.nodes[i].op == .pow {
             let e = g.nodes[i].args[1]
-            let v: Double? = g.constantValue(e) ?? invariantValue[e]
-            guard let v, v == v.rounded(), Double(Self.integerExponents.lowerBound) <= v,
-                  v <= Double(Self.integerExponents.upperBound) else { continue }
-            ints[NodeID(i)] = Int(v)
-            if g.constantValue(e) == nil { guards[e] = Int(v) }
+            guard let k = Self.productExponent(g.constantValue(e) ?? invariantValue[e]) else { continue }
+            ints[NodeID(i)] = k
+            if g.constantValue(e) == nil { guards[e] = k }
         }
         powIntegers = ints
         powGuards = guards.keys.sorted().map { ($0, guards[$0]!) }
