@@ -56,17 +56,6 @@ struct CRankingExpressions {
         return (0..<graph.count).filter { live[$0] && e.literal(NodeID($0)) == nil }.map { NodeID($0) }
     }
 
-    /// Whether a node depends on one of the `inputs`.
-    func depends(_ roots: [NodeID], on inputs: Set<Int>) -> [Bool] {
-        var v = [Bool](repeating: false, count: graph.count)
-        let live = graph.reachable(from: roots)
-        for i in 0..<graph.count where live[i] {
-            let n = graph.nodes[i]
-            v[i] = n.op == .input ? inputs.contains(Int(n.index)) : n.args.contains { v[Int($0)] }
-        }
-        return v
-    }
-
     /// `const T t<id> = ...;` for each node.
     func statements(_ ids: [NodeID], indent: String) -> String {
         let e = expression
@@ -160,7 +149,7 @@ struct CRankingExpressions {
     /// The pair loop shared by row and column sums: uniform statements, then the loop body.
     func pairLoop(_ root: NodeID) -> (before: String, inside: String) {
         let body = nodes([root])
-        let varying = depends([root], on: RankingPlan.pairVarying)
+        let varying = graph.varying(on: RankingPlan.pairVarying, from: [root])
         let uniform = body.filter { !varying[Int($0)] }, inner = body.filter { varying[Int($0)] }
         var before = ""
         if reads(body, [.si, .d]) { before += "    const \(T) si = c->s[c->pos[p]];\n" }

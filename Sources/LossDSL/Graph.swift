@@ -104,6 +104,18 @@ public struct Graph: Sendable {
         return live
     }
 
+    /// Marks the nodes reachable from `roots` that depend on one of the input indices `inputs`:
+    /// what must be recomputed when those inputs change (the rest is hoisted out of a loop).
+    public func varying(on inputs: Set<Int>, from roots: [NodeID]) -> [Bool] {
+        let live = reachable(from: roots)
+        var v = [Bool](repeating: false, count: count)
+        for i in 0..<count where live[i] {
+            let n = nodes[i]
+            v[i] = n.op == .input ? inputs.contains(Int(n.index)) : n.args.contains { v[Int($0)] }
+        }
+        return v
+    }
+
     /// Number of nodes reachable from `roots`: the formula's size as a DAG.
     public func liveCount(from roots: [NodeID]) -> Int { reachable(from: roots).lazy.filter { $0 }.count }
 

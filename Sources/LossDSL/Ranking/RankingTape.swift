@@ -36,10 +36,8 @@ final class RankingTape<T: LossReal> {
         stride = [Int](repeating: 0, count: g.count)
         // Register 0 is a constant zero for missing arguments.
         var next = 1
-        var isVarying = [Bool](repeating: false, count: g.count)
+        let isVarying = g.varying(on: varying, from: roots)
         for i in 0..<g.count where live[i] {
-            let n = g.nodes[i]
-            if n.op == .input { isVarying[i] = varying.contains(Int(n.index)) } else { isVarying[i] = n.args.contains { isVarying[Int($0)] } }
             offset[i] = next
             stride[i] = isVarying[i] ? 1 : 0
             next += isVarying[i] ? blockSize : 1
