@@ -30,7 +30,14 @@ public enum CRankingEmitter {
     /// Emits `.h` and `.c` text for a ranking formula.
     public static func emit(_ f: RankingFormula, name: String? = nil, precisions: [CPrecision] = CPrecision.allCases,
                             sourcePath: String? = nil) throws(CRankingUnsupported) -> CSource {
-        let plan = RankingPlan(f)
+        try emit(RankingPlan(f), name: name, precisions: precisions, sourcePath: sourcePath)
+    }
+
+    /// Emits `.h` and `.c` text for a planned ranking formula (a caller that also needs the plan,
+    /// e.g. for `reachesU`, plans once).
+    public static func emit(_ plan: RankingPlan, name: String? = nil, precisions: [CPrecision] = CPrecision.allCases,
+                            sourcePath: String? = nil) throws(CRankingUnsupported) -> CSource {
+        let f = plan.formula
         let live = plan.graph.reachable(from: [f.root] + f.slots.map(\.argument) + plan.derivatives.root.nodes)
         for i in 0..<plan.graph.count where live[i] && plan.graph.nodes[i].op.shapeRule != .elementwise {
             let op = plan.graph.nodes[i].op

@@ -40,23 +40,33 @@ public struct NativeLoader: Sendable {
 
     /// The emitted source, built (or found in the cache) and loaded.
     public func load(_ loss: CompiledLoss, name: String? = nil) throws(NativeError) -> NativeKernel {
-        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
         let source = CEmitter.emit(loss, name: name)
-        let key = ContentHash.hex(source.source, compiler.version, flags.joined(separator: " "), Codegen.version)
-        let library = cacheDirectory.appendingPathComponent("\(key).so").path
-        if !FileManager.default.fileExists(atPath: library) {
-            try build(source.source, compiler: compiler, to: library, keepSourceAs: cacheDirectory.appendingPathComponent("\(key).c").path)
-        }
-        return try NativeKernel(library: try NativeLibrary(path: library), prefix: source.prefix, kind: loss.kind)
+        return try NativeKernel(library: try cachedLibrary(source.source), prefix: source.prefix, kind: loss.kind)
     }
 
     /// Builds a shared library of `loss` at `output` (`lossc build`); returns the emitted pair.
     @discardableResult
     public func buildLibrary(_ loss: CompiledLoss, name: String? = nil, output: String) throws(NativeError) -> CSource {
-        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
         let source = CEmitter.emit(loss, name: name)
-        try build(source.source, compiler: compiler, to: output, keepSourceAs: nil)
+        try build(source.source, compiler: try requireCompiler(), to: output, keepSourceAs: nil)
         return source
+    }
+
+    /// The compiler, or the error every build reports without one.
+    func requireCompiler() throws(NativeError) -> SystemCompiler {
+        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
+        return compiler
+    }
+
+    /// The library of a C source, loaded from the cache (built there first when missing).
+    func cachedLibrary(_ source: String) throws(NativeError) -> NativeLibrary {
+        let compiler = try requireCompiler()
+        let key = ContentHash.hex(source, compiler.version, flags.joined(separator: " "), Codegen.version)
+        let library = cacheDirectory.appendingPathComponent("\(key).so").path
+        if !FileManager.default.fileExists(atPath: library) {
+            try build(source, compiler: compiler, to: library, keepSourceAs: cacheDirectory.appendingPathComponent("\(key).c").path)
+        }
+        return try NativeLibrary(path: library)
     }
 
     /// Compiles `source` into a shared library at `path`, atomically (temporary name + rename).

@@ -68,25 +68,22 @@ private func rebound<T, U>(_ p: UnsafeMutablePointer<T>?) -> UnsafeMutablePointe
 extension NativeLoader {
     /// The emitted C of a ranking loss, built (or found in the cache) and loaded.
     public func loadRanking(_ f: RankingFormula, name: String? = nil) throws(NativeError) -> NativeRankingKernel {
-        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
-        let source: CSource
-        do { source = try CRankingEmitter.emit(f, name: name) } catch { throw NativeError(message: error.message) }
-        let key = ContentHash.hex(source.source, compiler.version, flags.joined(separator: " "), Codegen.version)
-        let library = cacheDirectory.appendingPathComponent("\(key).so").path
-        if !FileManager.default.fileExists(atPath: library) {
-            try build(source.source, compiler: compiler, to: library, keepSourceAs: cacheDirectory.appendingPathComponent("\(key).c").path)
-        }
-        return try NativeRankingKernel(library: try NativeLibrary(path: library), prefix: source.prefix,
-                                       reachesU: RankingDerivatives(f).reachesU)
+        let plan = RankingPlan(f)
+        let source = try Self.emitRanking(plan, name: name)
+        return try NativeRankingKernel(library: try cachedLibrary(source.source), prefix: source.prefix,
+                                       reachesU: plan.derivatives.reachesU)
     }
 
     /// Builds a shared library of a ranking loss at `output` (`lossc build`); returns the emitted pair.
     @discardableResult
     public func buildRankingLibrary(_ f: RankingFormula, name: String? = nil, output: String) throws(NativeError) -> CSource {
-        guard let compiler else { throw NativeError(message: "no C compiler found (install cc, gcc or clang, or set CC)") }
-        let source: CSource
-        do { source = try CRankingEmitter.emit(f, name: name) } catch { throw NativeError(message: error.message) }
-        try build(source.source, compiler: compiler, to: output, keepSourceAs: nil)
+        let source = try Self.emitRanking(RankingPlan(f), name: name)
+        try build(source.source, compiler: try requireCompiler(), to: output, keepSourceAs: nil)
         return source
+    }
+
+    /// The emitted C, with an unsupported construct as a `NativeError`.
+    static func emitRanking(_ plan: RankingPlan, name: String?) throws(NativeError) -> CSource {
+        do { return try CRankingEmitter.emit(plan, name: name) } catch { throw NativeError(message: error.message) }
     }
 }

@@ -86,9 +86,10 @@ import LossDSL
 
     /// Builds the emitted C of a formula (strict flags) and loads it.
     static func load(_ f: RankingFormula, tag: String, compiler: SystemCompiler) throws -> NativeRankingKernel {
-        let src = try CRankingEmitter.emit(f, name: "rk")
+        let plan = RankingPlan(f)
+        let src = try CRankingEmitter.emit(plan, name: "rk")
         let lib = try CHarness.build(src.source, tag: tag, compiler: compiler)
-        return try NativeRankingKernel(library: lib, prefix: src.prefix, reachesU: RankingDerivatives(f).reachesU)
+        return try NativeRankingKernel(library: lib, prefix: src.prefix, reachesU: plan.derivatives.reachesU)
     }
 
     /// The kernel against the oracle on every batch; returns the largest error relative to the scale.
