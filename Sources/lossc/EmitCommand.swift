@@ -39,23 +39,19 @@ enum EmitCommand {
         case .both: precisions = [.f32, .f64]
         }
         let path = a.positionals[0]
-        if let file = try RankingCLI.rankingFile(path) { return try emitRanking(a, file: file, target: target, precisions: precisions) }
+        let name = a.value("name")
+        if let name, name.isEmpty { throw UsageError("--name must not be empty") }
+        if let file = try RankingCLI.rankingFile(path) {
+            return try emitRanking(a, file: file, name: name, target: target, precisions: precisions)
+        }
         let formula = try loadFormula(path, params: try parseParams(a.values["param"] ?? []))
         guard formula.kind.isSupported else {
             throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be emitted yet")
         }
         let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
-        let name = a.value("name")
-        if let name, name.isEmpty { throw UsageError("--name must not be empty") }
         switch target {
         case .c:
-            let out = CEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path)
-            guard var base = a.value("output") else { Terminal.write(out.source); return .success }
-            if base.hasSuffix(".c") || base.hasSuffix(".h") { base.removeLast(2) }
-            guard !base.isEmpty, !base.hasSuffix("/") else { throw UsageError("-o: '\(a.value("output")!)' names no file") }
-            try writeFileAtomically(base + ".h", out.header)
-            try writeFileAtomically(base + ".c", out.source)
-            Terminal.error("wrote \(base).h and \(base).c (prefix '\(out.prefix)')\n")
+            try write(CEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path), a)
         case .swift:
             let text = SwiftEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path)
             guard let out = a.value("output") else { Terminal.write(text); return .success }
@@ -66,25 +62,28 @@ enum EmitCommand {
     }
 
     /// A ranking loss: C only (the Swift backend for ranking losses is the library's `RankingKernel`).
-    static func emitRanking(_ a: Arguments, file: SourceFile, target: Target, precisions: [CPrecision]) throws -> ExitStatus {
+    static func emitRanking(_ a: Arguments, file: SourceFile, name: String?, target: Target, precisions: [CPrecision]) throws -> ExitStatus {
         guard target == .c else {
             throw UsageError("\(file.path): ranking losses have no standalone Swift emitter",
                              hint: "use --target c, or the library's RankingKernel from Swift")
         }
         if a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
         let f = try RankingCLI.load(file, params: try parseParams(a.values["param"] ?? []))
-        let name = a.value("name")
-        if let name, name.isEmpty { throw UsageError("--name must not be empty") }
         let out: CSource
         do { out = try CRankingEmitter.emit(f, name: name, precisions: precisions, sourcePath: file.path) } catch {
             throw UsageError("\(file.path): \(error.message)")
         }
-        guard var base = a.value("output") else { Terminal.write(out.source); return .success }
+        try write(out, a)
+        return .success
+    }
+
+    /// The C pair: the `.c` on stdout without -o, else `BASE.h` and `BASE.c` (a `.c`/`.h` suffix on -o dropped).
+    static func write(_ out: CSource, _ a: Arguments) throws {
+        guard var base = a.value("output") else { return Terminal.write(out.source) }
         if base.hasSuffix(".c") || base.hasSuffix(".h") { base.removeLast(2) }
         guard !base.isEmpty, !base.hasSuffix("/") else { throw UsageError("-o: '\(a.value("output")!)' names no file") }
         try writeFileAtomically(base + ".h", out.header)
         try writeFileAtomically(base + ".c", out.source)
         Terminal.error("wrote \(base).h and \(base).c (prefix '\(out.prefix)')\n")
-        return .success
     }
 }
