@@ -45,27 +45,26 @@ enum BuildCommand {
             loader.flags = f.split(separator: " ").map(String.init)
             guard loader.flags.allSatisfy({ $0.hasPrefix("-") }) else { throw UsageError("--flags: every flag must start with '-'") }
         }
+        // The formula is loaded (usage errors) before anything is built.
+        let build: () throws(NativeError) -> CSource
         if let file = ranking {
             let f = try RankingCLI.load(file, params: params)
-            let pair: CSource
-            do { pair = try loader.buildRankingLibrary(f, name: a.value("name"), output: output) } catch {
-                Terminal.error("lossc build: error: \(error.message)\n")
-                return .badInput
-            }
-            if let header = a.value("header") { try writeFileAtomically(header, pair.header) }
-            Terminal.error("wrote \(output) (\(pair.prefix)_f32, \(pair.prefix)_f64: ranking loss, see the header)\n")
-            return .success
+            build = { () throws(NativeError) in try loader.buildRankingLibrary(f, name: a.value("name"), output: output) }
+        } else {
+            let formula = try loadFormula(path, params: params)
+            guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
+            let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
+            build = { () throws(NativeError) in try loader.buildLibrary(loss, name: a.value("name"), output: output) }
         }
-        let formula = try loadFormula(path, params: params)
-        guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
-        let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
         let pair: CSource
-        do { pair = try loader.buildLibrary(loss, name: a.value("name"), output: output) } catch {
+        do { pair = try build() } catch {
             Terminal.error("lossc build: error: \(error.message)\n")
             return .badInput
         }
         if let header = a.value("header") { try writeFileAtomically(header, pair.header) }
-        Terminal.error("wrote \(output) (\(pair.prefix)_f32, \(pair.prefix)_f64, \(pair.prefix)_mean_f32, \(pair.prefix)_mean_f64)\n")
+        let p = pair.prefix
+        Terminal.error("wrote \(output) (" + (ranking != nil ? "\(p)_f32, \(p)_f64: ranking loss, see the header"
+                                                           : "\(p)_f32, \(p)_f64, \(p)_mean_f32, \(p)_mean_f64") + ")\n")
         return .success
     }
 }
