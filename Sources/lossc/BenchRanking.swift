@@ -98,8 +98,7 @@ enum RankingBench {
         if perPositive * Double(pos.count) <= budget * 1000 {
             let (ms, r) = time { direct.evaluate(b) }
             bruteMs = ms
-            let scale = result.ds.map { abs(Double($0)) }.max() ?? 1
-            diff = zip(r.ds, result.ds).map { abs(Double($0 - $1)) }.max().map { $0 / max(scale, 1e-300) } ?? 0
+            diff = relativeDifference(r.ds, result.ds)
         } else {
             let keep = max(probeCount, min(pos.count, Int(budget * 1000 / 2 / max(perPositive, 1e-9))))
             let sub = subsample(keep)
@@ -107,20 +106,23 @@ enum RankingBench {
             let (ms, r) = time { direct.evaluate(sub) }
             bruteMs = ms * Double(pos.count) / Double(max(1, subCount))
             extrapolated = true
-            let check = fast.evaluate(sub)
-            let scale = check.ds.map { abs(Double($0)) }.max() ?? 1
-            diff = zip(r.ds, check.ds).map { abs(Double($0 - $1)) }.max().map { $0 / max(scale, 1e-300) } ?? 0
+            diff = relativeDifference(r.ds, fast.evaluate(sub).ds)
         }
-        // The C kernel: best of 3, and its gradient against the Swift kernel's.
+        // The C kernel: best of `repeats`, and its gradient against the Swift kernel's.
         var cText = "—".padded(10) + "—".padded(9) + "—".padded(9), cDiff = "—"
         if let c {
-            let scale = result.ds.map { abs(Double($0)) }.max() ?? 1
-            let d = zip(c.ds, result.ds).map { abs(Double($0 - $1)) }.max().map { $0 / max(scale, 1e-300) } ?? 0
+            let d = relativeDifference(c.ds, result.ds)
             cText = String(format: "%.1f", cBest).padded(10) + String(format: "%.0fx", bruteMs / cBest).padded(9)
                 + String(format: "%.2fx", best / cBest).padded(9)
             cDiff = String(format: "%.1e", d)
         }
         return (String(format: "%.0f", bruteMs) + (extrapolated ? " (*)" : "")).padded(16) + String(format: "%.1f", best).padded(10)
             + String(format: "%.0fx", bruteMs / best).padded(9) + cText + String(format: "%.1e", diff) + ", " + cDiff
+    }
+
+    /// max |got − want| / max |want|: how far a gradient is from the one it is checked against.
+    static func relativeDifference<T: LossReal>(_ got: [T], _ want: [T]) -> Double {
+        let scale = want.map { abs(Double($0)) }.max() ?? 1
+        return zip(got, want).map { abs(Double($0 - $1)) }.max().map { $0 / max(scale, 1e-300) } ?? 0
     }
 }
