@@ -63,40 +63,28 @@ struct Conditioning {
     /// or uniform in [-1, 1], drawn per node; plus the absolute errors that a relative
     /// perturbation of the result cannot show (below).
     static func perturbed(_ loss: CompiledLoss, rng: inout SeededGenerator, ulp: Double, classes: Int, uniform: Bool) -> (Graph, [NodeID]) {
-        let g = loss.graph, roots = [loss.value] + loss.gradient
-        let live = g.reachable(from: roots)
-        var out = Graph()
-        var map = [NodeID](repeating: 0, count: g.count)
-        for i in 0..<g.count where live[i] {
-            let n = g.nodes[i]
+        let rebuilt = GraphRewriter.rebuild(loss.graph, roots: [loss.value] + loss.gradient) { out, n in
+            let id = out.add(n), args = n.args
+            let r = uniform ? Double.random(in: -1...1, using: &rng) : (Bool.random(using: &rng) ? 1 : -1)
+            let e = r * ulp * (n.op.shapeRule == .elementwise ? 8 : 8 * Double(classes).squareRoot())
+            var result = out.apply(.mul, id, out.constant(1 + e))
             switch n.op {
-            case .constant: map[i] = out.constant(n.constant)
-            case .input: map[i] = out.input(Int(n.index), shape: g.shapes[i])
-            case .param: map[i] = out.param(Int(n.index))
-            default:
-                let args = n.args.map { map[Int($0)] }
-                let id = out.apply(n.op, args)
-                let r = uniform ? Double.random(in: -1...1, using: &rng) : (Bool.random(using: &rng) ? 1 : -1)
-                let e = r * ulp * (n.op.shapeRule == .elementwise ? 8 : 8 * Double(classes).squareRoot())
-                var result = out.apply(.mul, id, out.constant(1 + e))
-                switch n.op {
-                case .scaledGD, .scaledALF:
-                    // computed as (s + 1)/2 with s near -1 in the lower tail: error ~ ulps of 1/2
-                    result = out.apply(.add, result, out.constant(e * 0.5))
-                case .dot, .sum:
-                    // a sum's rounding error scales with the sum of |terms|, not with the result
-                    let terms = n.op == .dot ? out.apply(.dot, out.apply(.abs, args[0]), out.apply(.abs, args[1]))
-                                             : out.apply(.sum, out.apply(.abs, args[0]))
-                    result = out.apply(.add, result, out.apply(.mul, terms, out.constant(e)))
-                case .logSoftmax:
-                    // a - max - log(s) cancels where a is near the max: error ~ ulps of |a|
-                    result = out.apply(.add, result, out.apply(.mul, out.apply(.abs, args[0]), out.constant(e)))
-                default: break
-                }
-                map[i] = result
+            case .scaledGD, .scaledALF:
+                // computed as (s + 1)/2 with s near -1 in the lower tail: error ~ ulps of 1/2
+                result = out.apply(.add, result, out.constant(e * 0.5))
+            case .dot, .sum:
+                // a sum's rounding error scales with the sum of |terms|, not with the result
+                let terms = n.op == .dot ? out.apply(.dot, out.apply(.abs, args[0]), out.apply(.abs, args[1]))
+                                         : out.apply(.sum, out.apply(.abs, args[0]))
+                result = out.apply(.add, result, out.apply(.mul, terms, out.constant(e)))
+            case .logSoftmax:
+                // a - max - log(s) cancels where a is near the max: error ~ ulps of |a|
+                result = out.apply(.add, result, out.apply(.mul, out.apply(.abs, args[0]), out.constant(e)))
+            default: break
             }
+            return result
         }
-        return (out, roots.map { map[Int($0)] })
+        return (rebuilt.graph, rebuilt.roots)
     }
 }
 
