@@ -18,25 +18,9 @@ extension CRankingExpressions {
         s += header(form) + setup
         s += "    for (q = 0; q < c->np; q++) {\n        const int64_t p = c->by_score[q];\n"
         s += "        const \(T) si = c->s[c->pos[p]];\n        const double x = (double)si;\n        double total = 0.0;\n        (void)x;\n"
-        s += "        lossc_rk_ranges\(precision.helperSuffix)(S, si, \(form.cuts.isEmpty ? "NULL" : "cuts"), \(form.cuts.count), hints, edge);\n"
-        for (k, f) in form.forms.enumerated() {
-            let range = "edge[\(2 * k)], edge[\(2 * k + 1)]"
-            switch f {
-            case .general:
-                s += "        if (edge[\(2 * k)] < edge[\(2 * k + 1)]) total += \(direct!)(c, S, p, \(range));\n"
-            case .terms(let terms) where !terms.isEmpty:
-                s += "        if (edge[\(2 * k)] < edge[\(2 * k + 1)]) {\n"
-                for t in terms {
-                    let prefix = "pf\(factorIndex(t.w))"
-                    let v = "lossc_rk_row_term(\(prefix), \(range), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)))"
-                    s += "            total += " + (t.a.map { "(double)a\(e.anchorFactors.firstIndex(of: $0)!)[p] * \(v)" } ?? v) + ";\n"
-                }
-                s += "        }\n"
-            case .terms: break
-            }
-        }
-        for k in form.cuts.indices {
-            s += "        if (edge[\(2 * k + 1)] < edge[\(2 * k + 2)]) total += \(direct!)(c, S, p, edge[\(2 * k + 1)], edge[\(2 * k + 2)]);\n"
+        s += intervals(form, direct: { "total += \(direct!)(c, S, p, \($0));" }) { t, range in
+            let v = "lossc_rk_row_term(pf\(factorIndex(t.w)), \(range), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)))"
+            return "total += " + (t.a.map { "(double)a\(e.anchorFactors.firstIndex(of: $0)!)[p] * \(v)" } ?? v) + ";"
         }
         s += "        out[p] = total;\n    }\n    lossc_rk_release(ar, mark);\n    return 0;\n}\n\n"
         append(s)
@@ -55,24 +39,9 @@ extension CRankingExpressions {
         s += header(form) + setup
         s += "    for (q = 0; q < c->np; q++) {\n        const int64_t p = c->by_score[q];\n"
         s += "        const \(T) si = c->s[c->pos[p]];\n        const double x = (double)si, wp = (double)weights[p];\n        (void)x; (void)wp;\n"
-        s += "        lossc_rk_ranges\(precision.helperSuffix)(S, si, \(form.cuts.isEmpty ? "NULL" : "cuts"), \(form.cuts.count), hints, edge);\n"
-        for (k, f) in form.forms.enumerated() {
-            let range = "edge[\(2 * k)], edge[\(2 * k + 1)]"
-            switch f {
-            case .general:
-                s += "        if (edge[\(2 * k)] < edge[\(2 * k + 1)]) \(direct!)(c, S, p, \(range), wp, out);\n"
-            case .terms(let terms) where !terms.isEmpty:
-                s += "        if (edge[\(2 * k)] < edge[\(2 * k + 1)]) {\n"
-                for t in terms {
-                    let weight = t.a.map { "wp * (double)a\(e.anchorFactors.firstIndex(of: $0)!)[p]" } ?? "wp"
-                    s += "            lossc_rk_col_term(df\(factorIndex(t.w)), \(range), \(weight), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)));\n"
-                }
-                s += "        }\n"
-            case .terms: break
-            }
-        }
-        for k in form.cuts.indices {
-            s += "        if (edge[\(2 * k + 1)] < edge[\(2 * k + 2)]) \(direct!)(c, S, p, edge[\(2 * k + 1)], edge[\(2 * k + 2)], wp, out);\n"
+        s += intervals(form, direct: { "\(direct!)(c, S, p, \($0), wp, out);" }) { t, range in
+            let weight = t.a.map { "wp * (double)a\(e.anchorFactors.firstIndex(of: $0)!)[p]" } ?? "wp"
+            return "lossc_rk_col_term(df\(factorIndex(t.w)), \(range), \(weight), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)));"
         }
         s += "    }\n"
         for (slot, w) in usedWeights(form).enumerated() {
@@ -81,6 +50,27 @@ extension CRankingExpressions {
         s += "    lossc_rk_release(ar, mark);\n    return 0;\n}\n\n"
         append(s)
         return name
+    }
+
+    /// The per-positive body shared by row and column sums: the position range of every interval
+    /// of d, each polynomial interval's `term` statements, and a `direct` (pair-by-pair)
+    /// statement for each general interval and for the pairs exactly at each breakpoint.
+    func intervals(_ form: PairPiecewise, direct: (String) -> String, term: (PairTerm, String) -> String) -> String {
+        var s = "        lossc_rk_ranges\(precision.helperSuffix)(S, si, \(form.cuts.isEmpty ? "NULL" : "cuts"), \(form.cuts.count), hints, edge);\n"
+        for (k, f) in form.forms.enumerated() {
+            let range = "edge[\(2 * k)], edge[\(2 * k + 1)]", nonEmpty = "if (edge[\(2 * k)] < edge[\(2 * k + 1)])"
+            switch f {
+            case .general:
+                s += "        \(nonEmpty) \(direct(range))\n"
+            case .terms(let terms) where !terms.isEmpty:
+                s += "        \(nonEmpty) {\n" + terms.map { "            " + term($0, range) + "\n" }.joined() + "        }\n"
+            case .terms: break
+            }
+        }
+        for k in form.cuts.indices {
+            s += "        if (edge[\(2 * k + 1)] < edge[\(2 * k + 2)]) \(direct("edge[\(2 * k + 1)], edge[\(2 * k + 2)]"))\n"
+        }
+        return s
     }
 
     /// Whether any pair is evaluated pair by pair (a general interval, or a breakpoint).
