@@ -6,6 +6,7 @@ import LossDSL
 /// the tests). It calls the `_ws` entries with one workspace, so its memory is reused from
 /// call to call: not thread-safe, one kernel per thread (as `RankingKernel`).
 public final class NativeRankingKernel {
+    /// The loaded library (kept open as long as the kernel lives).
     public let library: NativeLibrary
     /// Whether the loss's gradient reaches u (else `du` is nil, as `RankingKernel` returns).
     public let reachesU: Bool
@@ -33,7 +34,8 @@ public final class NativeRankingKernel {
 
     deinit { unsafeBitCast(freeWorkspace, to: (@convention(c) (UnsafeMutableRawPointer?) -> Void).self)(workspace) }
 
-    /// The loss of a batch and its gradient (nil `gradient`: value only, NaN gradients returned empty).
+    /// The loss of a batch and its gradient (`gradient` false: the value only, with `ds` empty and
+    /// `du` nil; the C code then skips its reverse pass). The loss is NaN when the C code's memory runs out.
     public func evaluate<T: LossReal>(_ batch: RankingBatch<T>, gradient: Bool = true) -> RankingResult<T> {
         var ds = [T](repeating: 0, count: gradient ? batch.count : 0)
         var du = [T](repeating: 0, count: gradient && reachesU ? batch.count : 0)

@@ -28,8 +28,10 @@ public struct RankingPlan: Sendable {
     public struct PairSlot: Sendable {
         public let set: RankingSet
         public let forward: PairExpression
-        /// Empty when the loss's gradient never reaches the slot.
+        /// The partials summed over each positive's row (empty when the loss's gradient never
+        /// reaches the slot).
         public let rows: [(target: RowTarget, expression: PairExpression)]
+        /// The partials summed over each member's column (empty likewise).
         public let columns: [(target: ColumnTarget, expression: PairExpression)]
     }
 
@@ -38,18 +40,21 @@ public struct RankingPlan: Sendable {
         public let forward: NodeID
         /// The partials (empty when the slot is not reached), with respect to `leaves`.
         public let backward: [NodeID]
+        /// The input indices (`RankingInput` raw values, slots included) `backward` differentiates by.
         public let leaves: [Int]
     }
 
-    /// The formula and its partial derivatives.
+    /// The formula planned.
     public let formula: RankingFormula
+    /// Its partial derivatives (with `reachesU`, which a backend's ABI reports).
     public let derivatives: RankingDerivatives
     /// The derivatives' graph plus the factor nodes the pair analysis added.
     public let graph: Graph
     /// Param values, by param index.
     public let params: [Double]
-    /// The constructs by slot number.
+    /// The `pairsum` constructs by slot number.
     public let pairs: [Int: PairSlot]
+    /// The other constructs by slot number.
     public let anchors: [Int: AnchorSlot]
 
     /// Inputs that vary per positive, per pair, and per entry of a set.
