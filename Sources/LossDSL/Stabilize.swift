@@ -55,6 +55,16 @@ public enum Stabilize {
             }
             return nil
         },
+        Rule(name: "softplus-minus-argument", before: "softplus(a) - a, a - softplus(a)", after: "softplus(-a), -softplus(-a)") { g, n in
+            // softplus(a) = a + softplus(-a): for large a the difference is far below an ulp of a and
+            // cancels to 0 (then log of it is -inf where exact math gives -a).
+            if let (sp, a) = g.matchBinary(n, .sub), g.match(sp, .softplus) == a { return g.make(.softplus, g.make(.neg, a)) }
+            if let (a, sp) = g.matchBinary(n, .sub), g.match(sp, .softplus) == a { return g.make(.neg, g.make(.softplus, g.make(.neg, a))) }
+            for (sp, m) in g.bothOrders(n, .add) {
+                if let a = g.match(m, .neg), g.match(sp, .softplus) == a { return g.make(.softplus, m) }
+            }
+            return nil
+        },
         Rule(name: "log-exp", before: "log(exp(a))", after: "a") { g, n in
             guard let e = g.match(n, .log) else { return nil }
             return g.match(e, .exp)

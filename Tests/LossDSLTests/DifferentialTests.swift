@@ -80,7 +80,8 @@ struct DifferentialTests {
     }
 
     /// The derivative along `seed` by central differences with steps h and h/2 (h = 1e-7 of the
-    /// moved inputs' scale), or nil where they cannot be trusted: the two steps disagree beyond
+    /// moved inputs' scale), or nil where they cannot be trusted: Float and Double evaluations
+    /// disagree (cancellation), the two steps disagree beyond
     /// 1e-5 (an oscillation or a singularity within reach: `cos` of a box area moves by radians
     /// per pixel), the one-sided differences disagree (a kink: `relu` at 0), or a value is not
     /// finite. Returns the estimate at h/2 and an error bound.
@@ -99,6 +100,15 @@ struct DifferentialTests {
             }
             return c.evaluate(moved, as: Double.self).loss
         }
+        // Where the value carries cancellation (softplus(x) - sigmoid(x) at x = -30 keeps 3 digits of
+        // 16), the computed function is not the mathematical one and differences measure the
+        // rounding: compare only where Float, with 9 fewer digits, still agrees with Double.
+        let single = inputs.map { v -> InputValue<Float> in
+            switch v { case .scalar(let a): return .scalar(Float(a)); case .vector(let a): return .vector(a.map { Float($0) }) }
+        }
+        let inDouble = c.evaluate(inputs, as: Double.self), inSingle = c.evaluate(single, as: Float.self)
+        guard abs(Double(inSingle.loss) - inDouble.loss) <= 1e-3 * max(1, abs(inDouble.loss)),
+              zip(inSingle.gradient, inDouble.gradient).allSatisfy({ abs(Double($0) - $1) <= 1e-2 * max(1, abs($1)) }) else { return nil }
         let h = 1e-7 * scale
         let v = [value(h), value(-h), value(h / 2), value(-h / 2), value(0)]
         let coarse = (v[0] - v[1]) / (2 * h), fine = (v[2] - v[3]) / h

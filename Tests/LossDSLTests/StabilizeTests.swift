@@ -15,6 +15,8 @@ struct StabilizeTests {
         ("softplus", "log(1 + exp(x))", [-1e4, -100, 0, 100, 1e4], { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }),
         ("sigmoid", "1 / (1 + exp(-x))", [-1e4, -100, 0, 100, 1e4], { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) }),
         ("softplus-reflection", "x - log(sigmoid(x))", [-1e4, -100, -30, 0, 100, 1e4], { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }),
+        ("softplus-minus-argument", "softplus(x) - x", [-1e4, -100, -30, 0, 30, 60], { -$0 > 0 ? -$0 + Foundation.log1p(Foundation.exp($0)) : Foundation.log1p(Foundation.exp(-$0)) }),
+        ("softplus-minus-argument", "x - softplus(x)", [-1e4, -100, -30, 0, 30, 60], { $0 < 0 ? $0 - Foundation.log1p(Foundation.exp($0)) : -Foundation.log1p(Foundation.exp(-$0)) }),
         ("log-exp", "log(exp(x))", [-1e4, -100, 0, 100, 1e4], { $0 }),
         ("erfc", "1 - scaled_erf(x)", [-20, 0, 5, 20], { Foundation.erfc(Double.pi.squareRoot() / 4 * $0) / 2 }),
         ("sqrt-square", "sqrt(x * x)", [-1e30, -3, 0, 1e30], { Swift.abs($0) }),
