@@ -20,38 +20,14 @@ import LossDSL
         ("smooth_ap", "smooth_ap", [:]), ("smooth_ap tau 0.5", "smooth_ap", ["tau": 0.5]),
     ]
 
-    /// Formulas that exercise the other rules of the pair analysis (as RankingKernelTests).
-    static let formulas: [(String, String)] = [
-        ("factors", """
-         loss t: ranking
-         param k = 0.75
-         let h = clamp(d * k + 0.25, 0, 1)
-         let a = pairsum(h * (1 + uj) * sj + ui * d, valid)
-         return mean_positive(a / (1 + pairsum(h, negatives)) + si * ui)
-         """),
-        ("conditions", """
-         loss t: ranking
-         let e = relu(d) + abs(d - 0.5) + step(d) * 0.25 + sign(d + 0.125) + min(d, 0.25) + max(0.5 - d, -d)
-         let q = select(d - 0.375, d * d, 0.5 * d) + pow(d, 2) - (d / 2) ^ 2
-         return sum_positive(pairsum(e + q * uj, valid) / (1 + num_valid))
-         """),
-        ("anchor slots in pairs", """
-         loss t: ranking
-         let r = pairsum(clamp(d + 0.5, 0, 1), positives) + 0.5
-         let m = max_below(r / (r + pairsum(clamp(d + 0.5, 0, 1), negatives)))
-         let n = mean_positive(ui * m)
-         return mean_positive(pairsum(m * clamp(d / 2, -1, 1) + n * d, negatives) - m * m)
-         """),
-        ("general", """
-         loss t: ranking
-         let g = sigmoid(clamp(d * 4, -3, 3)) + exp(-d * d) * step(1 - d)
-         return mean_positive(log(1 + pairsum(g, valid)) - pairsum(g * uj, top(valid, 7)))
-         """),
-        ("per-entry division", """
-         loss t: ranking
-         return sum_positive(pairsum(clamp(d, -1, 1) / (1 + uj) / (5 + si), negatives))
-         """),
-    ]
+    /// Formulas that exercise every rule of the pair analysis (`Tests/RankingFormulas/`, shared
+    /// with RankingKernelTests): (file name, text).
+    static let formulas: [(String, String)] = {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("RankingFormulas")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".loss") }.sorted()
+        return names.map { ($0, (try? String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)) ?? "") }
+    }()
 
     static func example(_ file: String, _ params: [String: Double]) throws -> RankingFormula {
         let path = examplesDirectory.appendingPathComponent(file + ".loss").path
