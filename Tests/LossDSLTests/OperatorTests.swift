@@ -38,7 +38,22 @@ struct OperatorTests {
         ("select(x, x * x, -x)", { $0 > 0 ? $0 * $0 : -$0 }, -5...5),
         ("cosh(x)", { (Foundation.exp($0) + Foundation.exp(-$0)) / 2 }, -4...4),
         ("x * stop_gradient(x)", { $0 * $0 }, -3...3),
+        ("sign(x) * 3", { $0 > 0 ? 3 : ($0 < 0 ? -3 : 0) }, -5...5),
+        ("step(x) + x", { ($0 > 0 ? 1 : 0) + $0 }, -5...5),
     ]
+
+    /// Every elementwise operator is checked by a closed form above (class-axis operators by
+    /// `ConvergenceEvaluatorTests` and the multiclass examples).
+    @Test func everyElementwiseOperatorHasAClosedForm() throws {
+        var covered = Set<Op>()
+        for (expr, _, _) in Self.closedForms {
+            let f = try Formula.parse("loss t: binary\nreturn \(expr)\n")
+            for n in f.graph.nodes { covered.insert(n.op) }
+        }
+        for op in Op.allCases where !op.isLeaf && op.shapeRule == .elementwise {
+            #expect(covered.contains(op), "no closed-form row uses \(op.name)")
+        }
+    }
 
     @Test(arguments: 0..<closedForms.count)
     func valueAndDerivative(_ k: Int) throws {
