@@ -55,7 +55,8 @@ public struct Graph: Sendable {
     public subscript(id: NodeID) -> Node { nodes[Int(id)] }
     public func shape(_ id: NodeID) -> Shape { shapes[Int(id)] }
 
-    /// Adds (or finds) a node. The caller guarantees the shape rule holds (see `ShapeCheck`);
+    /// Adds (or finds) a node. The caller guarantees the shape rule holds (`Lowering` checks it
+    /// for source, `Genome.graph` and `Variation` for the search's genomes);
     /// the shape is derived here from the arguments.
     @discardableResult
     public mutating func add(_ node: Node, shape: Shape? = nil) -> NodeID {

@@ -1,10 +1,13 @@
 /// Every operation a loss graph can contain.
 ///
 /// This enum and its `info` table are the single source of truth about operators: the
-/// parser looks names up here, shape inference reads `shape`, the printers read `name`
-/// and `syntax`, the DEAP importer reads `deapName`, the C emitter reads `cSpelling`.
-/// The math (`OpMath.swift`), the derivative rules (`OpDerivative.swift`) and the interval
-/// facts (`OpInterval.swift`) are each one exhaustive `switch` over this enum.
+/// parser looks names up here, shape inference reads `shape`, the printers read `name`,
+/// the DEAP importer reads `deapName`, the C emitter reads `cSpelling`, the closure backend
+/// reads `fusable`, structural hashing reads `id`. The other per-operator facts are each one
+/// exhaustive `switch` in a companion file: the value (`OpMath.swift`), the derivative rules
+/// (`OpDerivative.swift`), the interval and hazards (`OpInterval.swift`), the grouped class
+/// intervals (`OpClassInterval.swift`) and the smoothness (`OpSmoothness.swift`).
+/// docs/operators.md lists what adding an operator takes.
 public enum Op: UInt8, CaseIterable, Sendable, Hashable {
     // Leaves.
     case constant, input, param
