@@ -77,11 +77,12 @@ struct OperatorTests {
             let (v, d) = binary(try binaryLoss("\(name)(x)"), 0.0)
             #expect(close(v, 0.5, 1e-15) && close(d, 0.25, 1e-15), "\(name): \(v), \(d)")
         }
-        // The published tails at x = -6 (reference/cse_autoloss.md §1.2).
+        // The tails at x = -6 of the curves as CSE-Autoloss's released code defines them
+        // (PerdonLiu/CSE-Autoloss, tools/search_space.py), computed independently of lossc.
         let tails: [(String, Double)] = [("sigmoid", 0.0025), ("scaled_erf", 0.0001), ("scaled_alf", 0.0257), ("scaled_gd", 0.0057)]
         for (name, v) in tails {
             let (y, _) = binary(try binaryLoss("\(name)(x)"), -6.0)
-            #expect(Swift.abs(y - v) < 0.00006, "\(name)(-6) = \(y), published \(v)")
+            #expect(Swift.abs(y - v) < 0.00006, "\(name)(-6) = \(y), expected \(v)")
         }
     }
 
