@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Counts `switch` statements over an `Op` value in Sources: the subject is an Op (`self` inside
-`extension Op`, `op`, `n.op`, `node.op`, `ops[i]`, `ins.op`) and the first case label names Op cases."""
+`extension Op`, `op`, `n.op`, `node.op`, `ops[i]`, `ins.op`) and the first case label names Op cases.
+Also counts the ones that name every elementwise operator: the places a new elementwise operator
+must be added to (the compiler lists them, since such a switch has no `default`).
+
+    python3 scripts/op-census.py [REPO_ROOT]"""
 import re, sys, pathlib
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 op_src = (root / "Sources/LossDSL/Op.swift").read_text()
@@ -28,6 +32,16 @@ for f in sorted((root / "Sources").rglob("*.swift")):
             if c:
                 labels = re.findall(r"\.(\w+)", c.group(1))
                 if labels and all(x in cases for x in labels):
-                    hits.append(f"{f.relative_to(root)}:{i+1}: {l.strip()}")
+                    # every Op case named before the switch's closing brace (same indentation)
+                    indent = len(l) - len(l.lstrip())
+                    body = []
+                    for k in range(i + 1, len(lines)):
+                        if lines[k].strip() == "}" and len(lines[k]) - len(lines[k].lstrip()) == indent: break
+                        body.append(lines[k].split("//")[0])
+                    named = set()
+                    for c2 in re.finditer(r"^\s*case\s+([^:]*):", "\n".join(body), re.M):
+                        named |= set(re.findall(r"\.(\w+)", c2.group(1))) & cases
+                    mark = "  [names every operator]" if len(named) >= len(cases) - 1 else ""
+                    hits.append(f"{f.relative_to(root)}:{i+1}: {l.strip()}{mark}")
                 break
-print("\n".join(hits)); print(len(hits), "switches over Op")
+print("\n".join(hits)); print(len(hits), "switches over Op,", sum("every operator" in h for h in hits), "of them name every operator")
