@@ -41,7 +41,7 @@ public struct Formula: Sendable {
             let f = graph.nodes[i].op.info.family
             if f == .extra || f == .helper { seen.insert(graph.nodes[i].op) }
         }
-        return seen.sorted { $0.rawValue < $1.rawValue }
+        return seen.sorted { $0.info.id < $1.info.id }
     }
 }
 
