@@ -21,15 +21,10 @@ struct CInterface {
     var defaultsFunction: String { "\(prefix)_default_params" }
 
     /// The data pointers of the kind, with the kind input indices each one carries.
-    var dataPointers: [(name: String, inputs: [Int])] {
-        switch kind {
-        case .box: return [("pred", [3, 4, 5, 6]), ("target", [7, 8, 9, 10])]
-        default: return [("x", [0]), ("y", [1]), ("w", [2])]
-        }
-    }
+    var dataPointers: [KernelPointer] { kind.kernelPointers }
 
     /// The gradient output pointer's name.
-    var gradientPointer: String { kind == .box ? "d_pred" : "d_x" }
+    var gradientPointer: String { kind.gradientPointer }
 
     /// The parameter list of a kernel (after `precision`).
     func parameters(_ p: CPrecision) -> String {

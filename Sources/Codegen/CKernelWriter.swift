@@ -97,12 +97,7 @@ struct CKernelWriter {
 
     /// Where input `index` of the kind is read for element `j`.
     func inputRead(_ index: Int, element j: String) -> String {
-        for d in interface.dataPointers {
-            if let k = d.inputs.firstIndex(of: index) {
-                return d.inputs.count == 1 ? "\(d.name)[\(j)]" : "\(d.name)[4 * \(j) + \(k)]"
-            }
-        }
-        return "0"
+        return plan.kind.kernelPointer(carrying: index)?.element(index, sample: j) ?? "0"
     }
 
     /// The data pointers a set of roots reads.

@@ -21,11 +21,13 @@ public struct KernelBatchLoss: BatchLoss {
             let r: LossResult<Double>
             switch kind {
             case .box:
-                var p = [Double](repeating: 0, count: rows * 4), t = p
+                // BatchLoss passes one column per kind input; the kernel takes the interleaved boxes.
+                let (pred, target) = (kind.kernelPointers[0].inputs, kind.kernelPointers[1].inputs)
+                var p = [Double](repeating: 0, count: rows * pred.count), t = p
                 for i in 0..<rows {
-                    for k in 0..<4 {
-                        p[4 * i + k] = inputs[3 + k][i]
-                        t[4 * i + k] = inputs[7 + k][i]
+                    for k in 0..<pred.count {
+                        p[pred.count * i + k] = inputs[pred.lowerBound + k][i]
+                        t[pred.count * i + k] = inputs[target.lowerBound + k][i]
                     }
                 }
                 r = try kernel.evaluate(predicted: p, target: t, reduction: .sum, perElement: true, gradient: true)

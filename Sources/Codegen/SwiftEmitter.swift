@@ -70,7 +70,7 @@ struct SwiftKernelWriter {
         let T = p.swiftType
         var args = ["n: Int"]
         if plan.kind == .multiclass { args.append("classes: Int") }
-        let pointers = plan.kind == .box ? ["pred", "target"] : ["x", "y", "w"]
+        let pointers = plan.kind.kernelPointers.map(\.name)
         args += pointers.map { "\($0): UnsafePointer<\(T)>?" }
         args += ["params: Params = Params()", "loss: UnsafeMutablePointer<\(T)>? = nil", "\(gradientName): UnsafeMutablePointer<\(T)>? = nil"]
         var s = "    /// Sum over the n samples of the loss (in Double). `loss` receives the per-sample values and\n"
@@ -86,8 +86,7 @@ struct SwiftKernelWriter {
         }
         if !plan.invariants.contains(where: { graph[$0].op == .param }) { s += "        _ = params\n" }
         let used = Set(plan.inputsRead(plan.allRoots))
-        for (k, ptr) in pointers.enumerated() {
-            let inputs = plan.kind == .box ? Array((3 + 4 * k)..<(7 + 4 * k)) : [k]
+        for (ptr, inputs) in plan.kind.kernelPointers.map({ ($0.name, $0.inputs) }) {
             s += used.isDisjoint(with: inputs) ? "        _ = \(ptr)\n"
                 : "        guard let \(ptr)Data = \(ptr) else { preconditionFailure(\"\(ptr) is required\") }\n"
         }
@@ -113,7 +112,8 @@ struct SwiftKernelWriter {
             let n = graph[id]
             if n.op == .input {
                 let i = Int(n.index)
-                let read = plan.kind == .box ? "\(i < 7 ? "pred" : "target")Data[4 * i + \((i - 3) % 4)]" : "\(["x", "y", "w"][i])Data[i]"
+                // (Box kernels never read i, u, e: the box front end computes them from the boxes.)
+                let read = plan.kind.kernelPointer(carrying: i).map { KernelPointer(name: $0.name + "Data", inputs: $0.inputs).element(i, sample: "i") } ?? "0"
                 s += "\(indent)let t\(id): \(p.swiftType) = \(read)\n"
             } else {
                 s += statement(id, p, indent)

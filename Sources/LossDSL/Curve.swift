@@ -3,7 +3,8 @@
 ///     curve H2 = (0, 0), (0.4182, 0.0277), (0.4948, 0.2187), (0.6882, 0.2624), (0.802, 0.6688), (1, 1)
 ///
 /// and called like an operator, `H2(x)`. The semantics are those of Parameterized AP Loss's
-/// `_linear` (reference `ap_losses.md` §2.3): on (x_k, x_{k+1}] the segment from point k to
+/// `_linear` (fundamentalvision/Parameterized-AP-Loss,
+/// `mmdet/models/losses/paploss.py`): on (x_k, x_{k+1}] the segment from point k to
 /// point k+1 is used, so at an interior knot the value and the derivative come from the *left*
 /// segment, and at the first point from the first segment. Zero-width segments (repeated x)
 /// are never used. Outside the points the end segments extend linearly.

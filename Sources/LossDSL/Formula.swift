@@ -41,7 +41,26 @@ public struct Formula: Sendable {
             let f = graph.nodes[i].op.info.family
             if f == .extra || f == .helper { seen.insert(graph.nodes[i].op) }
         }
-        return seen.sorted { $0.rawValue < $1.rawValue }
+        return seen.sorted { $0.info.id < $1.info.id }
+    }
+}
+
+extension Formula {
+    /// A formula from a graph built in code (a search candidate, a random or shrunk formula),
+    /// without printing and reparsing it: the live part of `graph` under `root`, in the same
+    /// topological order. `file` holds the printed source, for display only; `origins` is empty.
+    /// Nil when the root is not one value per sample (a class vector), which `parse` rejects too.
+    public init?(name: String, kind: LossKind, params: [ParamInfo] = [], graph g: Graph, root: NodeID) {
+        guard g.shape(root) == .scalar else { return nil }
+        let live = GraphRewriter.rebuild(g, roots: [root]) { graph, node in graph.add(node) }
+        self.name = name
+        self.kind = kind
+        self.params = params
+        graph = live.graph
+        self.root = live.roots[0]
+        origins = [:]
+        file = SourceFile(path: "<\(name)>", text: SourcePrinter.source(name: name, kind: kind, params: params, graph: live.graph, root: self.root))
+        warnings = []
     }
 }
 

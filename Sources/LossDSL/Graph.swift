@@ -55,7 +55,8 @@ public struct Graph: Sendable {
     public subscript(id: NodeID) -> Node { nodes[Int(id)] }
     public func shape(_ id: NodeID) -> Shape { shapes[Int(id)] }
 
-    /// Adds (or finds) a node. The caller guarantees the shape rule holds (see `ShapeCheck`);
+    /// Adds (or finds) a node. The caller guarantees the shape rule holds (`Lowering` checks it
+    /// for source, `Genome.graph` and `Variation` for the search's genomes);
     /// the shape is derived here from the arguments.
     @discardableResult
     public mutating func add(_ node: Node, shape: Shape? = nil) -> NodeID {
@@ -128,8 +129,10 @@ public struct Graph: Sendable {
     /// A 64-bit hash of the subtree under a node that does not depend on node numbering,
     /// with commutative arguments combined order-independently. Canonicalize orders the
     /// arguments of commutative operators by it, so `a + b` and `b + a` become one node.
+    /// The operator enters by its permanent number (`Op.stableKey`), never by its position in
+    /// the enum, so adding an operator cannot reorder the arguments of existing formulas.
     private func structuralKey(_ n: Node) -> UInt64 {
-        var x: UInt64 = 0x9E37_79B9_7F4A_7C15 &* (UInt64(n.op.rawValue) &+ 1)
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15 &* n.op.stableKey
         x = mix(x ^ n.bits)
         x = mix(x ^ UInt64(UInt32(bitPattern: n.index)))
         if n.op.isCommutative, n.args.count == 2 {

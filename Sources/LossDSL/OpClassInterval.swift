@@ -27,16 +27,14 @@ extension Op {
     /// and `classes - 1` others). Elementwise operators apply the plain table to each group.
     /// Every result is rounded outward.
     public func classInterval(_ x: [ClassInterval], classes: Int) -> ClassInterval {
-        let c = Double(classes)
-        switch self {
-        case .constant, .input, .param:
-            return x.first ?? ClassInterval(scalar: .everything)
-        case .neg, .exp, .log, .abs, .sqrt, .softplus, .sigmoid, .tanh, .sin, .cos, .relu,
-             .scaledGD, .scaledALF, .scaledERF, .scaledERFC, .add, .sub, .mul, .div,
-             .pow, .log1p, .expm1, .min, .max, .select, .stopGradient, .sign, .step, .cosh:
+        if isLeaf { return x.first ?? ClassInterval(scalar: .everything) }
+        if shapeRule == .elementwise {
             let t = interval(x.map(\.t))
             let sameGroups = x.allSatisfy { $0.t == $0.o }
             return ClassInterval(t: t, o: sameGroups ? t : interval(x.map(\.o)))
+        }
+        let c = Double(classes)
+        switch self {
         case .softmax:
             // p_t = 1 / (1 + sum_j e^(x_j - x_t));
             // p_j = 1 / (1 + e^(x_t - x_j) + sum_(k != t, j) e^(x_k - x_j)).
@@ -58,6 +56,8 @@ extension Op {
         case .dot:
             let p = Op.mul.interval([x[0].t, x[1].t]), q = Op.mul.interval([x[0].o, x[1].o])
             return ClassInterval(scalar: Op.add.interval([p, Op.mul.interval([Interval(point: c - 1), q])]))
+        default:
+            preconditionFailure("\(name) is elementwise, handled above")
         }
     }
 }

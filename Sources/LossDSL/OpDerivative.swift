@@ -1,15 +1,17 @@
 /// Derivative rules: for each elementwise operator, its partial derivatives with respect to
 /// each argument, as graph nodes built from the arguments `a, b, c` and the result `o`.
 ///
-/// Forward mode (`Tangent`) and the class-axis reverse sweep (`ReverseSweep`) both read this
-/// table; neither restates a derivative. `nil` means the partial is identically zero.
+/// Forward mode (`Tangent`) and the reverse sweep (`ReverseSweep`) both read this table;
+/// neither restates a derivative. `nil` means the partial is identically zero. The class-axis
+/// operators, whose Jacobians are never materialized, have a forward/reverse pair instead
+/// (`classAxisDerivative`, below).
 extension Op {
     public func partials(_ args: NodeArgs, result o: NodeID, in g: inout Graph) -> [NodeID?] {
         let a = args.first ?? o
         func k(_ v: Double) -> NodeID { g.constant(v) }
         switch self {
         case .constant, .input, .param, .softmax, .logSoftmax, .dot, .sum:
-            preconditionFailure("\(name) has a structural derivative rule (see Tangent)")
+            preconditionFailure("\(name) has a structural derivative rule (see classAxisDerivative)")
         case .neg: return [k(-1)]
         case .exp: return [o]
         case .log: return [g.apply(.div, k(1), a)]
@@ -65,6 +67,59 @@ extension Op {
         case .cosh:
             // sinh(a) = (e^a - e^-a)/2; overflows to the right infinity, never NaN.
             return [g.apply(.mul, k(0.5), g.apply(.sub, g.apply(.exp, a), g.apply(.exp, g.apply(.neg, a))))]
+        }
+    }
+}
+
+/// The derivative of a class-axis operator as a forward/reverse pair, applied through the
+/// operator's structure (softmax's Jacobian is p * (v - dot(p, v)), never a C x C matrix).
+/// A scalar-shaped tangent or adjoint of a class-vector node means the same value on every class.
+public struct ClassAxisDerivative {
+    /// The result's tangent from the arguments' tangents (nil where an argument has none;
+    /// at least one has one). `id` is the node, `args` its arguments.
+    public let forward: (_ g: inout Graph, _ id: NodeID, _ args: NodeArgs, _ tangents: [NodeID?]) -> NodeID
+    /// Calls `accumulate(g, argument, contribution)` for each argument, given the result's adjoint.
+    public let reverse: (_ g: inout Graph, _ id: NodeID, _ args: NodeArgs, _ adjoint: NodeID,
+                         _ accumulate: (inout Graph, NodeID, NodeID) -> Void) -> Void
+}
+
+extension Op {
+    /// The class-axis operators' derivative rules (nil for elementwise operators and leaves,
+    /// whose rule is `partials`).
+    public var classAxisDerivative: ClassAxisDerivative? {
+        if shapeRule == .elementwise { return nil }
+        switch self {
+        case .softmax:
+            // J v = p * (v - dot(p, v)), and J is symmetric.
+            return ClassAxisDerivative(
+                forward: { g, p, _, t in g.make(.mul, p, g.make(.sub, t[0]!, g.make(.dot, p, t[0]!))) },
+                reverse: { g, p, x, v, acc in acc(&g, x[0], g.make(.mul, p, g.make(.sub, v, g.make(.dot, p, v)))) })
+        case .logSoftmax:
+            // J v = v - dot(p, v) (broadcast); J^T v = v - p * sum(v).
+            return ClassAxisDerivative(
+                forward: { g, _, x, t in g.make(.sub, t[0]!, g.make(.dot, g.make(.softmax, x[0]), t[0]!)) },
+                reverse: { g, _, x, v, acc in
+                    let p = g.make(.softmax, x[0])
+                    acc(&g, x[0], g.make(.sub, v, g.make(.mul, p, g.make(.sum, v))))
+                })
+        case .sum:
+            return ClassAxisDerivative(
+                forward: { g, _, _, t in g.make(.sum, t[0]!) },
+                reverse: { g, _, x, v, acc in acc(&g, x[0], v) })
+        case .dot:
+            return ClassAxisDerivative(
+                forward: { g, _, x, t in
+                    var terms: [NodeID] = []
+                    if let t0 = t[0] { terms.append(g.make(.dot, t0, x[1])) }
+                    if let t1 = t[1] { terms.append(g.make(.dot, x[0], t1)) }
+                    return terms.count == 1 ? terms[0] : g.make(.add, terms[0], terms[1])
+                },
+                reverse: { g, _, x, v, acc in
+                    acc(&g, x[0], g.make(.mul, v, x[1]))
+                    acc(&g, x[1], g.make(.mul, v, x[0]))
+                })
+        default:
+            preconditionFailure("\(name) needs a class-axis derivative rule")
         }
     }
 }

@@ -37,8 +37,7 @@ public struct RandomFormula: Sendable {
             var b = Builder(spec: self)
             let root = b.grow(.scalar, depth: 0, rng: &rng)
             guard b.usesPrediction(root) else { continue }
-            let text = SourcePrinter.source(name: "random", kind: kind, params: [], graph: b.graph, root: root)
-            if let f = try? Formula.parse(text, path: "<random>") { return f }
+            if let f = Formula(name: "random", kind: kind, graph: b.graph, root: root) { return f }
         }
     }
 

@@ -1,7 +1,8 @@
 /// Reverse-mode differentiation over the graph (adjoints as graph nodes), used where forward
 /// mode would cost O(C^2): the gradient of a multiclass loss with respect to all C logits.
-/// It reads the same derivative table as `Tangent`; softmax's Jacobian is applied through its
-/// structure, p * (v - dot(p, v)), never materialized.
+/// It reads the same derivative table as `Tangent` (`partials`, and the reverse half of
+/// `Op.classAxisDerivative`), so softmax's Jacobian is applied through its structure, never
+/// materialized.
 public enum ReverseSweep {
     /// Adds to `g` the gradient of `root` with respect to each node in `wrt`.
     /// A scalar-shaped gradient of a class-vector node means the same value on every class.
@@ -28,25 +29,14 @@ public enum ReverseSweep {
             let node = g[id]
             if node.op.isLeaf { continue }
             from = g.shape(id)
-            switch node.op {
-            case .stopGradient: continue
-            case .softmax:
-                accumulate(&g, node.args[0], g.make(.mul, id, g.make(.sub, ai, g.make(.dot, id, ai))))
-            case .logSoftmax:
-                let p = g.make(.softmax, node.args[0])
-                accumulate(&g, node.args[0], g.make(.sub, ai, g.make(.mul, p, g.make(.sum, ai))))
-            case .sum:
-                from = .scalar
-                accumulate(&g, node.args[0], ai)
-            case .dot:
-                accumulate(&g, node.args[0], g.make(.mul, ai, node.args[1]))
-                accumulate(&g, node.args[1], g.make(.mul, ai, node.args[0]))
-            default:
-                let p = node.op.partials(node.args, result: id, in: &g)
-                for (k, arg) in node.args.enumerated() {
-                    guard let pk = p[k] else { continue }
-                    accumulate(&g, arg, g.make(.mul, pk, ai))
-                }
+            if let rule = node.op.classAxisDerivative {
+                rule.reverse(&g, id, node.args, ai, accumulate)
+                continue
+            }
+            let p = node.op.partials(node.args, result: id, in: &g)
+            for (k, arg) in node.args.enumerated() {
+                guard let pk = p[k] else { continue }
+                accumulate(&g, arg, g.make(.mul, pk, ai))
             }
         }
         return wrt.map { Int($0) < count ? (adj[Int($0)] ?? g.constant(0)) : g.constant(0) }

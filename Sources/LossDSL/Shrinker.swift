@@ -45,8 +45,6 @@ public enum Shrinker {
             map[i] = n.op.isLeaf ? h.add(n, shape: g.shapes[i]) : h.apply(n.op, n.args.map { map[Int($0)] })
         }
         let root = map[Int(f.root)]
-        guard h.shape(root) == .scalar else { return nil }
-        let text = SourcePrinter.source(name: "shrunk", kind: f.kind, params: f.params, graph: h, root: root)
-        return try? Formula.parse(text)
+        return Formula(name: "shrunk", kind: f.kind, params: f.params, graph: h, root: root)
     }
 }

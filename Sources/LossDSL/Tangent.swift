@@ -2,9 +2,9 @@
 /// built from the operator table's derivative rule (`Op.partials`), so a derivative is
 /// itself a graph that goes through the same passes and backends.
 ///
-/// Class-axis operators are the only structural rules here. A scalar-shaped tangent of a
-/// class-vector node means "the same value on every class" (broadcast), which the class-axis
-/// operators accept.
+/// Class-axis operators use the forward half of their `Op.classAxisDerivative`. A scalar-shaped
+/// tangent of a class-vector node means "the same value on every class" (broadcast), which the
+/// class-axis operators accept.
 public enum Tangent {
     /// Adds to `g` the derivative of each root along the direction given by `seeds`
     /// (the tangent of each seeded leaf; every other leaf has tangent 0).
@@ -26,31 +26,15 @@ public enum Tangent {
 
     /// The tangent of one node given its arguments' tangents.
     static func jvp(_ g: inout Graph, _ id: NodeID, _ node: Node, _ ta: [NodeID?]) -> NodeID? {
-        let a = node.args.first ?? id
-        switch node.op {
-        case .stopGradient: return nil
-        case .softmax:
-            let ti = ta[0]!
-            return g.make(.mul, id, g.make(.sub, ti, g.make(.dot, id, ti)))
-        case .logSoftmax:
-            let ti = ta[0]!
-            return g.make(.sub, ti, g.make(.dot, g.make(.softmax, a), ti))
-        case .sum:
-            return g.make(.sum, ta[0]!)
-        case .dot:
-            var terms: [NodeID] = []
-            if let t0 = ta[0] { terms.append(g.make(.dot, t0, node.args[1])) }
-            if let t1 = ta[1] { terms.append(g.make(.dot, node.args[0], t1)) }
-            return terms.count == 1 ? terms[0] : g.make(.add, terms[0], terms[1])
-        default:
-            let p = node.op.partials(node.args, result: id, in: &g)
-            var total: NodeID?
-            for k in node.args.indices {
-                guard let tk = ta[k], let pk = p[k] else { continue }
-                let term = g.make(.mul, pk, tk)
-                total = total.map { g.make(.add, $0, term) } ?? term
-            }
-            return total
+        if let rule = node.op.classAxisDerivative { return rule.forward(&g, id, node.args, ta) }
+        // The caller skips nodes whose arguments all have no tangent.
+        let p = node.op.partials(node.args, result: id, in: &g)
+        var total: NodeID?
+        for k in node.args.indices {
+            guard let tk = ta[k], let pk = p[k] else { continue }
+            let term = g.make(.mul, pk, tk)
+            total = total.map { g.make(.add, $0, term) } ?? term
         }
+        return total
     }
 }

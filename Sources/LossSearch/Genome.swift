@@ -81,12 +81,10 @@ public struct Genome: Hashable, Sendable {
         return (g, stack[0])
     }
 
-    /// The formula of this genome (parsed from its printed source, so it is an ordinary formula
-    /// with source locations); nil when the tree is not shape-correct.
+    /// The formula of this genome; nil when the tree is not shape-correct.
     public func formula(name: String = "candidate") -> Formula? {
         guard let (g, root) = graph() else { return nil }
-        let text = SourcePrinter.source(name: name, kind: kind, params: [], graph: g, root: root)
-        return try? Formula.parse(text, path: "<\(name)>")
+        return Formula(name: name, kind: kind, graph: g, root: root)
     }
 
     /// Reads a genome back from a formula's lowered graph (params become their values).

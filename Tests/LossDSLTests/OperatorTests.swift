@@ -38,7 +38,22 @@ struct OperatorTests {
         ("select(x, x * x, -x)", { $0 > 0 ? $0 * $0 : -$0 }, -5...5),
         ("cosh(x)", { (Foundation.exp($0) + Foundation.exp(-$0)) / 2 }, -4...4),
         ("x * stop_gradient(x)", { $0 * $0 }, -3...3),
+        ("sign(x) * 3", { $0 > 0 ? 3 : ($0 < 0 ? -3 : 0) }, -5...5),
+        ("step(x) + x", { ($0 > 0 ? 1 : 0) + $0 }, -5...5),
     ]
+
+    /// Every elementwise operator is checked by a closed form above (class-axis operators by
+    /// `ConvergenceEvaluatorTests` and the multiclass examples).
+    @Test func everyElementwiseOperatorHasAClosedForm() throws {
+        var covered = Set<Op>()
+        for (expr, _, _) in Self.closedForms {
+            let f = try Formula.parse("loss t: binary\nreturn \(expr)\n")
+            for n in f.graph.nodes { covered.insert(n.op) }
+        }
+        for op in Op.allCases where !op.isLeaf && op.shapeRule == .elementwise {
+            #expect(covered.contains(op), "no closed-form row uses \(op.name)")
+        }
+    }
 
     @Test(arguments: 0..<closedForms.count)
     func valueAndDerivative(_ k: Int) throws {
@@ -62,11 +77,12 @@ struct OperatorTests {
             let (v, d) = binary(try binaryLoss("\(name)(x)"), 0.0)
             #expect(close(v, 0.5, 1e-15) && close(d, 0.25, 1e-15), "\(name): \(v), \(d)")
         }
-        // The published tails at x = -6 (reference/cse_autoloss.md §1.2).
+        // The tails at x = -6 of the curves as CSE-Autoloss's released code defines them
+        // (PerdonLiu/CSE-Autoloss, tools/search_space.py), computed independently of lossc.
         let tails: [(String, Double)] = [("sigmoid", 0.0025), ("scaled_erf", 0.0001), ("scaled_alf", 0.0257), ("scaled_gd", 0.0057)]
         for (name, v) in tails {
             let (y, _) = binary(try binaryLoss("\(name)(x)"), -6.0)
-            #expect(Swift.abs(y - v) < 0.00006, "\(name)(-6) = \(y), published \(v)")
+            #expect(Swift.abs(y - v) < 0.00006, "\(name)(-6) = \(y), expected \(v)")
         }
     }
 

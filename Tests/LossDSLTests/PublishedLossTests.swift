@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import LossDSL
 
-/// The published losses against their closed forms (reference/cse_autoloss.md §6) and
+/// The published losses against their closed forms (CSE-Autoloss: Liu et al., ICLR 2021,
+/// arXiv 2102.04700, and the best losses listed in PerdonLiu/CSE-Autoloss, README.md) and
 /// published numbers; gradients against finite differences.
 struct PublishedLossTests {
     func softmax(_ x: [Double]) -> [Double] {

@@ -23,4 +23,25 @@ struct RandomFormulaTests {
             #expect(r.gradient.count == (kind == .multiclass ? 3 : (kind == .box ? 4 : 1)))
         }
     }
+
+    /// `Formula(graph:)` keeps the graph as built; its printed source (`file`) parses back to
+    /// the same graph after canonicalization, so the printer is checked here instead of being trusted by a
+    /// print-and-reparse round trip that would turn a printer bug into a silent nil.
+    @Test(arguments: [LossKind.binary, .multiclass, .box])
+    func formulaFromAGraphMatchesItsPrintedSource(_ kind: LossKind) throws {
+        let spec = RandomFormula(kind: kind, maxDepth: 9, maxNodes: 40)
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<300 {
+            let f = spec.next(using: &rng)
+            let reparsed = try Formula.parse(f.file)
+            // The same graph up to constant folding (the parser folds `-1`; the builder's
+            // neg(1) stays until canonicalization).
+            let a = Canonicalize.run(reparsed.graph, roots: [reparsed.root]), b = Canonicalize.run(f.graph, roots: [f.root])
+            #expect(GraphPrinter.canonicalText(a.graph, root: a.roots[0]) == GraphPrinter.canonicalText(b.graph, root: b.roots[0]),
+                    "\(f.file.text)")
+        }
+        var g = Graph()
+        let softmax = g.apply(.softmax, g.input(0, shape: .classVector))
+        #expect(Formula(name: "v", kind: .multiclass, graph: g, root: softmax) == nil, "a class-vector root is not a loss")
+    }
 }

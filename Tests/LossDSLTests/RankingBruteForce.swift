@@ -2,7 +2,9 @@ import Foundation
 @testable import LossDSL
 
 /// Independent brute-force transcriptions of the published ranking losses, written straight
-/// from the pseudo-code in `reference/ap_losses.md` (not from the .loss files): the oracles
+/// from the official code (cccorn/AP-loss `lib/model/aploss.py`; fundamentalvision/
+/// Parameterized-AP-Loss `mmdet/models/losses/paploss.py`; Andrew-Brown1/Smooth_AP
+/// `src/Smooth_AP_loss.py`), not from the .loss files: the oracles
 /// the language's evaluator is tested against.
 enum BruteForce {
     /// AP-Loss as the official code computes it (§1.8, `AP_loss`), interpolated AP on:

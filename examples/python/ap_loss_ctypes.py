@@ -6,8 +6,8 @@
 
 Calls ap_loss_f32 / ap_loss_f64 (and the _ws entries with a workspace reused across calls) on
 numpy arrays and checks the loss and the error-driven gradient against an independent numpy
-transcription of the official AP_loss (cccorn/AP-loss, lib/model/aploss.py; reference
-ap_losses.md 1.8: delta = 1, interpolated AP, positives scanned by ascending score).
+transcription of the official AP_loss (cccorn/AP-loss, lib/model/aploss.py, AP_loss():
+delta = 1, interpolated AP, positives scanned by ascending score).
 
 Exits 0 when every check passes, 1 otherwise.
 """

@@ -102,46 +102,21 @@ final class RankingTape<T: LossReal> {
 
 extension Op {
     /// `d[k] = apply(a[k*sa], b[k*sb], c[k*sc])` for k < count, with the operator chosen once
-    /// outside the loop: each case runs a loop of the table's own `apply` for a constant
-    /// operator, which the compiler specializes (no math is restated here; the switch only
-    /// dispatches). A per-element switch costs more than most of the operators themselves.
+    /// outside the loop (`withElementFunction`): the loop is specialized for the operator's own
+    /// math. A per-element switch costs more than most of the operators themselves.
     @inline(__always)
     func applyBlock<T: LossReal>(_ count: Int, _ d: UnsafeMutablePointer<T>, _ a: UnsafeMutablePointer<T>, _ sa: Int,
                                  _ b: UnsafeMutablePointer<T>, _ sb: Int, _ c: UnsafeMutablePointer<T>, _ sc: Int) {
-        @inline(__always) func loop(_ op: Op) {
-            for k in 0..<count { d[k] = op.apply(a[k &* sa], b[k &* sb], c[k &* sc]) }
-        }
-        switch self {
-        case .constant, .input, .param, .softmax, .logSoftmax, .dot, .sum: preconditionFailure("\(name) is not elementwise")
-        case .neg: loop(.neg)
-        case .exp: loop(.exp)
-        case .log: loop(.log)
-        case .abs: loop(.abs)
-        case .sqrt: loop(.sqrt)
-        case .softplus: loop(.softplus)
-        case .sigmoid: loop(.sigmoid)
-        case .tanh: loop(.tanh)
-        case .sin: loop(.sin)
-        case .cos: loop(.cos)
-        case .relu: loop(.relu)
-        case .scaledGD: loop(.scaledGD)
-        case .scaledALF: loop(.scaledALF)
-        case .scaledERF: loop(.scaledERF)
-        case .scaledERFC: loop(.scaledERFC)
-        case .add: loop(.add)
-        case .sub: loop(.sub)
-        case .mul: loop(.mul)
-        case .div: loop(.div)
-        case .pow: loop(.pow)
-        case .log1p: loop(.log1p)
-        case .expm1: loop(.expm1)
-        case .min: loop(.min)
-        case .max: loop(.max)
-        case .select: loop(.select)
-        case .stopGradient: loop(.stopGradient)
-        case .sign: loop(.sign)
-        case .step: loop(.step)
-        case .cosh: loop(.cosh)
-        }
+        precondition(shapeRule == .elementwise && !isLeaf, "\(name) is not elementwise")
+        withElementFunction(BlockLoop(count: count, d: d, a: a, sa: sa, b: b, sb: sb, c: c, sc: sc))
+    }
+}
+
+/// One strided loop over a block, specialized for an element function.
+private struct BlockLoop<T: LossReal>: ElementFunctionVisitor {
+    let count: Int, d: UnsafeMutablePointer<T>
+    let a: UnsafeMutablePointer<T>, sa: Int, b: UnsafeMutablePointer<T>, sb: Int, c: UnsafeMutablePointer<T>, sc: Int
+    @inline(__always) func visit<F: ElementFunction>(_ f: F.Type) {
+        for k in 0..<count { d[k] = F.apply(a[k &* sa], b[k &* sb], c[k &* sc]) }
     }
 }

@@ -15,8 +15,8 @@ public enum MathMode: String, Sendable, CaseIterable {
 
 /// Builds the closure of each instruction of a `BlockProgram`, for one element type.
 ///
-/// One exhaustive `switch` maps each operator to a loop template; the element math inside
-/// each loop is the operator table's own (`Op.apply`), so nothing here restates an operator.
+/// The operator table's one dispatch (`Op.withElementFunction`) hands each loop template the
+/// operator's own element function (`OpMath`), so nothing here lists or restates an operator.
 /// The vector C function an operator uses is read from its C spelling (`VectorFunction`).
 struct ClosureBuilder<T: BlockReal> {
     let program: BlockProgram

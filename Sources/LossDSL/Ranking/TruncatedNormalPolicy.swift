@@ -1,4 +1,5 @@
-/// PAP's search policy (`tools/search.py`; reference ap_losses.md §2.5): an independent
+/// PAP's search policy (Tao et al., NeurIPS 2021, arXiv 2112.05138; the official
+/// fundamentalvision/Parameterized-AP-Loss, `tools/search.py`): an independent
 /// truncated normal on [0, 1] per dimension with mean sigmoid(μ_x), sampled by inverse CDF,
 /// updated by clipped PPO on the round's rewards:
 ///

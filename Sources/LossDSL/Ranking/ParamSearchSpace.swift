@@ -5,8 +5,8 @@
 ///   with θ = 1/2 at v (PAP's mapping of its gradient scale); any other value as v - 1 + 2θ;
 ///   `--range NAME=LO:HI` maps linearly onto [LO, HI] instead.
 /// - A curve with n points keeps its two end points and searches its n - 2 interior points
-///   with PAP's monotone parameterization (`tools/search.py`, `convert_theta_coordinate`;
-///   reference ap_losses.md §2.3): p_1 = θ_1, p_k = p_{k-1} + θ_k (1 - p_{k-1}), for x and y
+///   with PAP's monotone parameterization (fundamentalvision/Parameterized-AP-Loss,
+///   `tools/search.py`, `convert_theta_coordinate`): p_1 = θ_1, p_k = p_{k-1} + θ_k (1 - p_{k-1}), for x and y
 ///   separately, scaled into the box between the end points. Every θ is a valid monotone curve.
 /// The initial θ encodes the formula as written, so the search starts from it.
 public struct ParamSearchSpace: Sendable {
