@@ -40,7 +40,7 @@ enum AskTell {
             manifest += JSON.object(pairs) + "\n"
         }
         let m = batch.appendingPathComponent("manifest.jsonl")
-        try writeFileAtomically(m.path, manifest)
+        try writeOutput(m.path, manifest)
         Terminal.write("generation \(pending.stats.generation + 1)/\(s.config.generations): \(pending.chosen.count) candidates to evaluate\n")
         Terminal.write("manifest: \(m.path)\n")
         Terminal.write("then: lossc search tell RESULTS.jsonl --checkpoint \(dir.path)   (lines: {\"id\": \"…\", \"fitness\": 0.41} or {\"id\": \"…\", \"error\": \"…\"})\n")

@@ -107,7 +107,7 @@ enum SearchParamsCommand {
             if let checkpoint {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                try writeFileAtomically(checkpoint, String(decoding: try encoder.encode(state), as: UTF8.self))
+                try writeOutput(checkpoint, String(decoding: try encoder.encode(state), as: UTF8.self))
             }
         }
         let best = state.best
