@@ -97,8 +97,8 @@ public struct NativeLoader: Sendable {
 
 /// A 128-bit content hash (two independent 64-bit FNV-1a streams, finalized), as hex: a cache
 /// key, not a security boundary.
-enum ContentHash {
-    static func hex(_ parts: String...) -> String {
+public enum ContentHash {
+    public static func hex(_ parts: String...) -> String {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x6c62_272e_07bb_0142
         for part in parts {
             for byte in part.utf8 + [0] {

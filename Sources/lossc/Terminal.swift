@@ -11,6 +11,11 @@ enum ExitStatus: Int32 {
     case success = 0
     case checkFailed = 1
     case badInput = 2
+
+    /// 128 + the signal, as a shell reports a process the signal ended.
+    static func interrupted(_ sig: Int32) -> ExitStatus { sig == SIGTERM ? .terminated : .interruptedByUser }
+    case interruptedByUser = 130
+    case terminated = 143
 }
 
 /// A mistake on the command line: printed as `lossc CMD: error: message` plus a hint, exit 2.
