@@ -150,9 +150,14 @@ public enum Interruption {
 
     /// Installs the handlers (idempotent).
     public static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
         for s in [SIGINT, SIGTERM] {
             signal(s) { sig in Interruption.signalNumber = sig }
+            sigaddset(&set, s)
         }
+        // A parent may have started lossc with these blocked (the mask is inherited).
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     static func register(_ pid: pid_t) { lock.lock(); running.insert(pid); lock.unlock() }
