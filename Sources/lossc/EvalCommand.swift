@@ -54,14 +54,14 @@ enum EvalCommand {
     static func evaluate<T: LossReal & CustomStringConvertible>(_ loss: CompiledLoss, data: String, format: OutputFormat,
                                                                 allowNonFinite: Bool, as: T.Type, into out: inout OutputSink) throws {
         let reader = try CSVReader(path: data)
-        guard let header = reader.nextRow() else { throw UsageError("'\(data)' is empty: expected a header row") }
+        guard let header = try reader.nextRow() else { throw UsageError("'\(data)' is empty: expected a header row") }
         let layout = try DataLayout(kind: loss.kind, header: header.map { String($0).trimmingCharacters(in: .whitespaces) }, reader: reader)
         let ev = loss.evaluator(T.self)
         let columns = ["loss"] + layout.gradientColumns(loss.gradientNames)
         if format == .csv { out.write(columns.joined(separator: ",") + "\n") }
         else { out.write("{\"columns\": " + JSON.array(columns.map(JSON.string)) + ", \"rows\": [") }
         var sum = 0.0, count = 0
-        while let row = reader.nextRow() {
+        while let row = try reader.nextRow() {
             let inputs: [InputValue<T>] = try layout.inputs(row, reader: reader, allowNonFinite: allowNonFinite)
             let (l, g) = CompiledLoss.unpack(ev.evaluate(inputs), inputs: inputs)
             sum += Double(l); count += 1
