@@ -53,7 +53,7 @@ enum AskTell {
         guard let pending = search.state.pending else {
             throw UsageError("no batch is waiting for results", hint: "run 'lossc search ask --checkpoint \(dir.path)' first")
         }
-        let text = String(decoding: try readFile(results), as: UTF8.self)
+        let text = String(decoding: try readFile(results, limit: 64 << 20, what: "results files"), as: UTF8.self)
         var p = pending
         let told: [String: StageResult]
         do {

@@ -85,7 +85,7 @@ enum SearchParamsCommand {
         defer { withExtendedLifetime(lock) {} }
         if a.has("resume") {
             guard let checkpoint else { throw UsageError("--resume needs --checkpoint PATH") }
-            let data = try readFile(checkpoint)
+            let data = try readFile(checkpoint, limit: 256 << 20, what: "checkpoints")
             do { state = try JSONDecoder().decode(ParamSearchState.self, from: Data(data)) } catch {
                 throw UsageError("cannot read the checkpoint '\(checkpoint)': it is not a search-params checkpoint")
             }

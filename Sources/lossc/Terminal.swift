@@ -77,17 +77,19 @@ enum Terminal {
     }
 }
 
-/// Reads a whole file, or fails with a usage error naming it.
-func readFile(_ path: String) throws -> [UInt8] {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        throw UsageError("cannot read '\(path)': no such file")
+/// Reads a whole input file, bounded (see `BoundedRead`): `limit` defaults to the size limit
+/// of loss files; a larger file is refused before it is read.
+func readFile(_ path: String, limit: Int = Lexer.maxBytes, what: String = "loss files") throws -> [UInt8] {
+    do { return try BoundedRead.read(path, limit: limit) } catch {
+        switch error {
+        case .system(ENOENT): throw UsageError("cannot read '\(path)': no such file")
+        case .system(let e): throw UsageError("cannot read '\(path)': \(String(cString: strerror(e)))")
+        case .directory: throw UsageError("cannot read '\(path)': it is a directory")
+        case .tooLarge(let n):
+            throw UsageError("the file is \(n >= 1 << 20 ? "\(n >> 20) MiB" : "\(n) bytes") or more; \(what) are limited to \(limit >> 20) MiB",
+                             location: path)
+        }
     }
-    if isDir.boolValue { throw UsageError("cannot read '\(path)': it is a directory") }
-    guard let d = FileManager.default.contents(atPath: path) else {
-        throw UsageError("cannot read '\(path)': permission denied or unreadable")
-    }
-    return [UInt8](d)
 }
 
 /// Writes a whole output file through `OutputFile` (`-` is stdout).
