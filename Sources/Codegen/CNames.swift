@@ -10,14 +10,22 @@ public enum CNames {
     /// A safe identifier for `name`, injective over all strings.
     ///
     /// A *plain* name (lowercase or uppercase ASCII letters, digits and single inner
-    /// underscores, starting with a letter, not a C/C++ keyword, not a macro the C headers or
-    /// compilers predefine) is kept as it is: `alpha` stays `alpha`. Anything else is encoded
+    /// underscores, starting with a letter, with at least one lowercase letter, not a C/C++
+    /// keyword, not a lowercase macro the C headers or compilers predefine) is kept as it is:
+    /// `alpha` stays `alpha`. A name without a lowercase letter is never plain: object-like
+    /// macros are written in capitals (`INT32_MAX`, `M_PI_2`, lossc's own `LOSSC_BLOCK`), so no
+    /// list of them is needed, and every emitted identifier built from a name (the include
+    /// guard `LOSSC_<prefix>_H` included) differs from every all-capitals macro. Anything else is encoded
     /// as `v` + body + `_`, where the body keeps letters and digits, writes `_` as `__` and any
     /// other byte of the UTF-8 text as `_xHH`. Plain names never end in `_` and encoded ones
     /// always do, and the body encoding decodes left to right without ambiguity, so two
     /// different names never give the same identifier (`int` → `vint_`, `a b` → `va_x20b_`).
     public static func identifier(_ name: String) -> String {
-        if isPlain(name) { return name }
+        isPlain(name) ? name : encoded(name)
+    }
+
+    /// The encoded form `v` + body + `_` (see `identifier(_:)`), for any name.
+    public static func encoded(_ name: String) -> String {
         var out = "v"
         for b in name.utf8 {
             if isAlnum(b) { out.append(Character(Unicode.Scalar(b))) }
@@ -29,6 +37,11 @@ public enum CNames {
 
     /// Whether `name` may be used as an identifier unchanged (see `identifier(_:)`).
     public static func isPlain(_ name: String) -> Bool {
+        hasPlainShape(name) && name.utf8.contains { $0 >= 97 && $0 <= 122 } && !reserved.contains(name)
+    }
+
+    /// ASCII letters, digits and single inner underscores, starting with a letter.
+    public static func hasPlainShape(_ name: String) -> Bool {
         let b = Array(name.utf8)
         guard let first = b.first, isAlpha(first), b.last != UInt8(ascii: "_") else { return false }
         var previousUnderscore = false
@@ -42,7 +55,14 @@ public enum CNames {
                 return false
             }
         }
-        return !reserved.contains(name)
+        return true
+    }
+
+    /// The name of the ranking header's `<prefix>_REACHES_U` macro: capitals for an all-lowercase
+    /// prefix (`pap` → `PAP_REACHES_U`), the prefix as it is otherwise (`paP_REACHES_U`), so two
+    /// prefixes never share it (upper-casing alone maps `pap` and `paP` together).
+    public static func reachesUMacro(_ prefix: String) -> String {
+        (prefix.utf8.contains { $0 >= 65 && $0 <= 90 } ? prefix : prefix.uppercased()) + "_REACHES_U"
     }
 
     /// Text that can sit inside a `/* ... */` C comment (or a Swift `//` comment) without

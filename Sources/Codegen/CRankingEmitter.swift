@@ -51,7 +51,7 @@ public enum CRankingEmitter {
         let declarations = workspaceDeclarations(prefix)
             + precisions.map { prototype(prefix, $0) + ";\n" + prototype(prefix, $0, workspace: true) + ";\n" }.joined()
             + "/* 1 when the loss's gradient reaches u (d_u is then written; else it is zeroed) */\n"
-            + "#define \(prefix.uppercased())_REACHES_U \(plan.derivatives.reachesU ? 1 : 0)\n\n"
+            + "#define \(CNames.reachesUMacro(prefix)) \(plan.derivatives.reachesU ? 1 : 0)\n\n"
         var h = comment + "#ifndef \(guardName)\n#define \(guardName)\n\n#include <stdint.h>\n\n"
         h += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n" + declarations
         h += "#ifdef __cplusplus\n}\n#endif\n\n#endif /* \(guardName) */\n"

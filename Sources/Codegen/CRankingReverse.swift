@@ -104,7 +104,7 @@ extension CRankingEmitter {
          *   y      [n] labels: 1 positive, 0 negative, -1 ignored (> 0.5 positive, < -0.5 ignored)
          *   u      [n] qualities in [0, 1] (e.g. (GIoU + 1)/2 of positives), or NULL for all 0
          *   d_s    [n] out: d loss / d s (0 for ignored entries), or NULL
-         *   d_u    [n] out: d loss / d u (zeros when \(prefix.uppercased())_REACHES_U is 0), or NULL
+         *   d_u    [n] out: d loss / d u (zeros when \(CNames.reachesUMacro(prefix)) is 0), or NULL
          *
          * Returns the loss of the whole batch (\(T) math, sums accumulated in double), NaN when n < 0,
          * s or y is NULL with n > 0, or memory runs out. With d_s and d_u both NULL only the

@@ -1,3 +1,4 @@
+import LossDSL
 /// The helper functions a standalone emitted Swift file carries: one per operator-table
 /// `helper` spelling, in Float and Double, with the reference evaluator's exact semantics
 /// (`OpMath.swift`), calling the C library through Glibc/Darwin.
@@ -50,9 +51,25 @@ enum SwiftHelpers {
         "consuming", "some", "any", "Type", "Protocol",
     ]
 
-    /// A Swift identifier for a (C-sanitized) name: backquoted if it is a keyword.
+    /// Names the emitted Swift file itself refers to: a loss or param with one of them would
+    /// shadow it (an enum `Float` breaks every `Float` in the file). Read from the operator
+    /// table (libm spellings, float and double) plus the types and helpers the writer uses.
+    static let referenced: Set<String> = {
+        var s: Set<String> = ["Float", "Double", "Int", "Int32", "Bool", "Sendable", "Params", "Array", "Swift",
+                              "UnsafePointer", "UnsafeMutablePointer", "UnsafeBufferPointer", "UnsafeMutableBufferPointer",
+                              "Glibc", "Musl", "Darwin", "min", "max", "abs", "n", "classes", "params"]
+        for op in Op.allCases { if case .libm(let f) = op.info.cSpelling { s.insert(f); s.insert(f + "f") } }
+        return s
+    }()
+
+    /// A Swift identifier for a name, injective: a plain ASCII name (as in C, but capitals
+    /// allowed: Swift has no macros) that is not a keyword and not referenced by the emitted
+    /// file is kept; anything else is encoded as `CNames.identifier` encodes (ends in `_`).
     static func identifier(_ name: String) -> String {
-        let c = CNames.identifier(name)
-        return keywords.contains(c) ? "`\(c)`" : c
+        let temporary = name.first == "t" && Int(name.dropFirst()) != nil   // the writer's t<id> values
+        if CNames.hasPlainShape(name), !referenced.contains(name), !name.hasPrefix("lossc_"), !temporary {
+            return keywords.contains(name) ? "`\(name)`" : name
+        }
+        return CNames.encoded(name)
     }
 }

@@ -86,4 +86,32 @@ struct CNamesTests {
             #expect(out.succeeded, "\(out.text.prefix(2000))")
         }
     }
+
+    /// Names shaped like macros (all capitals: lossc's own `LOSSC_BLOCK`, `<stdint.h>`'s
+    /// `INT32_MAX`, `M_PI_2`), a loss named `MATH` (the guard of lossc_math.h): never plain, so
+    /// the C compiles and the guard is the loss's own. Ranking's `<prefix>_REACHES_U` differs
+    /// for `pap`, `PAP`, `Pap` and `paP`.
+    @Test func macroShapedNamesCannotCollide() throws {
+        for name in ["LOSSC_BLOCK", "LOSSC_RESTRICT", "INT32_MAX", "M_PI_2", "MATH", "X", "CE"] {
+            #expect(!CNames.isPlain(name) && CNames.identifier(name).hasPrefix("v"), "\(name)")
+        }
+        let macros = ["pap", "PAP", "Pap", "paP", "p_ap", "P_AP"].map { CNames.reachesUMacro(CNames.identifier($0)) }
+        #expect(Set(macros).count == macros.count, "\(macros)")
+        let text = """
+        loss MATH: binary
+        param LOSSC_BLOCK = 2
+        param LOSSC_RESTRICT = 3
+        param INT32_MAX = 0.5
+        param M_PI_2 = 4
+        return LOSSC_BLOCK * x + LOSSC_RESTRICT * y + INT32_MAX * M_PI_2
+
+        """
+        let pair = CEmitter.emit(CompiledLoss.compile(try Formula.parse(text)))
+        #expect(!pair.header.contains("#define LOSSC_MATH_H") && pair.prefix == "vMATH_")
+        guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
+        let lib = try CHarness.build(pair.source, tag: "macros", compiler: cc)
+        let k = try NativeKernel(library: lib, prefix: pair.prefix, kind: .binary)
+        // 2·10 + 3·100 + 0.5·4
+        #expect(k.run(CBatch<Double>(n: 1, classes: 1, arrays: [[10], [100], [0]]))?.loss == [322])
+    }
 }

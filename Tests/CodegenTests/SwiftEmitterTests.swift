@@ -13,6 +13,9 @@ struct SwiftEmitterTests {
         var all = EmittedExampleTests.examples.map { ($0.loss, "ex_" + $0.name) }
         let hostile = "loss h: binary\nparam in = 2\nparam self = 0.5\nparam int = 1\nreturn in * softplus(self * x) - int * y\n"
         all.append((CompiledLoss.compile(try Formula.parse(hostile)), "func"))
+        // Names the emitted file itself uses: a loss `Float`, params `Double`, `expf`, `t3`.
+        let shadow = "loss s: binary\nparam Double = 2\nparam expf = 0.5\nparam t3 = 1\nreturn Double * softplus(expf * x) - t3 * y\n"
+        all.append((CompiledLoss.compile(try Formula.parse(shadow)), "Float"))
         return all
     }
 

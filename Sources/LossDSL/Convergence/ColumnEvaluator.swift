@@ -15,6 +15,10 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
     // The live nodes' operators and arguments as flat arrays (no Node copies while evaluating).
     let ops: [Op]
     let arg0: [Int], arg1: [Int], arg2: [Int], arity: [Int]
+    /// For each node, the node after whose evaluation its column is no longer needed (-1:
+    /// a root, kept): columns are freed there, so memory follows the width of the graph,
+    /// not its size (a 200,000-term sum holds a few columns at a time, not 200,000).
+    let lastUse: [Int]
 
     /// Prepares the live part of `graph` for `roots`, with the params' values.
     public init(graph: Graph, roots: [NodeID], params: [Double]) {
@@ -35,6 +39,14 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
             if args.count > 2 { a2[i] = Int(args[2]) }
         }
         self.ops = ops; self.arity = arity; arg0 = a0; arg1 = a1; arg2 = a2
+        var last = [Int](repeating: -1, count: graph.count)
+        for i in order {
+            if arity[i] > 0 { last[a0[i]] = i }
+            if arity[i] > 1 { last[a1[i]] = i }
+            if arity[i] > 2 { last[a2[i]] = i }
+        }
+        for r in roots { last[Int(r)] = -1 }
+        lastUse = last
     }
 
     /// One evaluated column: `values` holds one entry per sample, or `rows * classes` entries
@@ -82,6 +94,9 @@ public struct ColumnEvaluator<T: LossReal>: Sendable {
                 }
                 values[i] = col.values
                 layouts[i] = col.layout
+                if lastUse[arg0[i]] == i { values[arg0[i]] = [] }
+                if arity[i] > 1, lastUse[arg1[i]] == i { values[arg1[i]] = [] }
+                if arity[i] > 2, lastUse[arg2[i]] == i { values[arg2[i]] = [] }
             }
         }
         return roots.map { Column(values: values[Int($0)], layout: layouts[Int($0)]) }

@@ -83,6 +83,10 @@ struct PairAnalyzer {
     private var sides: [Side] = []
     private var memo: [NodeID: PairPiecewise] = [:]
     static let maxTerms = 32
+    /// Above this many breakpoints a pair expression is treated as general (pair by pair):
+    /// merging ever longer breakpoint lists node after node (a curve with 10,000 knots) would
+    /// cost quadratic time and memory; pair by pair costs O(P·J) per batch whatever the formula.
+    static let maxCuts = 256
 
     init(graph: Graph, params: [Double]) { self.graph = graph; self.params = params }
 
@@ -118,6 +122,17 @@ struct PairAnalyzer {
 
     mutating func analyze(_ n: NodeID) -> PairPiecewise {
         if let m = memo[n] { return m }
+        // Arguments first, in id order (a node's arguments have smaller ids): the recursion
+        // below is then one level deep, however deep the expression (no stack overflow).
+        if Int(n) < graph.count {
+            let live = graph.reachable(from: [n])
+            for i in 0..<Int(n) where live[i] && memo[NodeID(i)] == nil { _ = analyzeOne(NodeID(i)) }
+        }
+        return analyzeOne(n)
+    }
+
+    private mutating func analyzeOne(_ n: NodeID) -> PairPiecewise {
+        if let m = memo[n] { return m }
         let result: PairPiecewise
         switch side(n) {
         case .constant(let v): result = PairPiecewise(cuts: [], forms: [.constant(v)])
@@ -128,7 +143,7 @@ struct PairAnalyzer {
             if node.op == .input {
                 result = PairPiecewise(cuts: [], forms: [.terms([PairTerm(a: nil, p: DPoly(c1: 1), w: nil)])])
             } else {
-                result = combine(node, node.args.map { analyze($0) })
+                result = combine(node, node.args.map { analyzeOne($0) })
             }
         }
         memo[n] = result
@@ -139,6 +154,7 @@ struct PairAnalyzer {
     /// splitting an interval where a condition changes sign inside it.
     private mutating func combine(_ node: Node, _ args: [PairPiecewise]) -> PairPiecewise {
         var cuts = Array(Set(args.flatMap(\.cuts))).sorted()
+        if cuts.count > PairAnalyzer.maxCuts { return PairPiecewise(cuts: [], forms: [.general]) }
         var outCuts: [Double] = [], outForms: [PairForm] = []
         var at = [Int](repeating: 0, count: args.count)
         for m in 0...cuts.count {
