@@ -23,50 +23,62 @@ enum AskTell {
             try search.park(pending)
         }
         let batch = dir.appendingPathComponent("batch-\(pending.stats.generation)")
-        var manifest = ""
-        for (key, index) in zip(pending.chosen, pending.chosenIndex) {
+        let told = pending.told ?? [:]
+        var manifest: [[(String, String)]] = []
+        for ((key, index), id) in zip(zip(pending.chosen, pending.chosenIndex), pending.ids) where told[id] == nil {
             guard let r = pending.records[key], let g = Genome(text: r.genome, kind: search.kind), let c = Candidate(g) else { continue }
-            let id = "\(pending.stats.generation)-\(index)"
             let cdir = batch.appendingPathComponent("cand-\(index)")
             try FileManager.default.createDirectory(at: cdir, withIntermediateDirectories: true)
             let loss = cdir.appendingPathComponent("candidate.loss")
             try c.source.write(to: loss, atomically: true, encoding: .utf8)
-            var pairs = [("id", JSON.string(id)), ("key", JSON.string(key)), ("loss", JSON.string(loss.path))]
+            var pairs = [("id", JSON.string(id)), ("round", "\(pending.stats.generation)"), ("key", JSON.string(key)), ("loss", JSON.string(loss.path))]
             if let text = BuiltinJudge.emitC(c) {
                 let cfile = cdir.appendingPathComponent("candidate.c")
                 try text.write(to: cfile, atomically: true, encoding: .utf8)
                 pairs.append(("c", JSON.string(cfile.path)))
             }
-            manifest += JSON.object(pairs) + "\n"
+            manifest.append(pairs)
         }
         let m = batch.appendingPathComponent("manifest.jsonl")
-        try writeFileAtomically(m.path, manifest)
-        Terminal.write("generation \(pending.stats.generation + 1)/\(s.config.generations): \(pending.chosen.count) candidates to evaluate\n")
+        try AskTellResults.writeManifest(m, manifest)
+        let waiting = told.isEmpty ? "" : " (\(told.count) of \(pending.chosen.count) already told)"
+        Terminal.write("generation \(pending.stats.generation + 1)/\(s.config.generations): \(manifest.count) candidates to evaluate\(waiting)\n")
         Terminal.write("manifest: \(m.path)\n")
         Terminal.write("then: lossc search tell RESULTS.jsonl --checkpoint \(dir.path)   (lines: {\"id\": \"…\", \"fitness\": 0.41} or {\"id\": \"…\", \"error\": \"…\"})\n")
         return .success
     }
 
-    static func tell(_ search: Search, results: String, dir: URL) throws -> ExitStatus {
-        guard let pending = search.state.pending else {
+    /// Records a results file (checked whole by `AskTellResults` first). The generation
+    /// completes once every candidate has a result; until then `ask` lists the rest again.
+    /// With `retryFailed`, error lines are reported but not recorded, so those candidates are
+    /// asked again.
+    static func tell(_ search: Search, results: String, dir: URL, retryFailed: Bool) throws -> ExitStatus {
+        guard var pending = search.state.pending else {
             throw UsageError("no batch is waiting for results", hint: "run 'lossc search ask --checkpoint \(dir.path)' first")
         }
-        let text = String(decoding: try readFile(results), as: UTF8.self)
-        var byID: [String: StageResult] = [:]
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty { continue }
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(t.utf8))) as? [String: Any], let id = obj["id"] as? String else {
-                throw UsageError("expected {\"id\": …, \"fitness\": …} or {\"id\": …, \"error\": …}", location: "\(results):\(n + 1):1")
+        var told = pending.told ?? [:]
+        let ids = pending.ids
+        let lines = try AskTellResults.read(results, round: pending.stats.generation, ids: ids,
+                                            outstanding: Set(ids.filter { told[$0] == nil }),
+                                            ask: "lossc search ask --checkpoint \(dir.path)")
+        var retried = 0
+        for (id, outcome) in lines {
+            switch outcome {
+            case .fitness(let f): told[id] = .pass(f)
+            case .error(let e) where retryFailed:
+                retried += 1
+                Terminal.error("\(id) failed (\(e)); it will be asked again\n")
+            case .error(let e): told[id] = .fail(e)
             }
-            if let f = obj["fitness"] as? Double, f.isFinite { byID[id] = .pass(f) }
-            else { byID[id] = .fail((obj["error"] as? String) ?? "no usable fitness (\(obj["fitness"].map { "\($0)" } ?? "missing"))") }
         }
-        let ids = pending.chosenIndex.map { "\(pending.stats.generation)-\($0)" }
-        let unknown = Set(byID.keys).subtracting(ids)
-        if !unknown.isEmpty { Terminal.error("lossc search tell: warning: ignoring unknown ids \(unknown.sorted().prefix(5).joined(separator: ", "))\n") }
-        let verdicts = ids.map { byID[$0] ?? .fail("no result reported") }
-        try search.complete(pending, fitness: verdicts)
+        pending.told = told
+        let left = ids.count - told.count
+        if left > 0 {
+            try search.park(pending)
+            Terminal.write("generation \(pending.stats.generation + 1): recorded \(lines.count - retried) results; \(left) of \(ids.count) still waiting: run 'ask' again for them\n")
+            return .success
+        }
+        try search.complete(pending, fitness: ids.map { told[$0] ?? .fail("no result reported") })
         return .success
     }
 }
