@@ -25,29 +25,38 @@ public struct ExternalEvaluator: FitnessEvaluator {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let loss = dir.appendingPathComponent("candidate.loss")
             try c.source.write(to: loss, atomically: true, encoding: .utf8)
-            var cPath = ""
+            var files = ["loss": loss.path, "c": ""]
             if let text = emitC?(c) {
                 let u = dir.appendingPathComponent("candidate.c")
                 try text.write(to: u, atomically: true, encoding: .utf8)
-                cPath = u.path
+                files["c"] = u.path
             }
-            let command = template
-                .replacingOccurrences(of: "{loss}", with: shellQuote(loss.path))
-                .replacingOccurrences(of: "{c}", with: shellQuote(cPath))
-                .replacingOccurrences(of: "{dir}", with: shellQuote(dir.path))
-            return run(command, in: dir)
+            return evaluate(files: files, in: dir)
         } catch {
             return .fail("could not prepare \(dir.path): \(error.localizedDescription)")
         }
     }
 
-    func run(_ command: String, in dir: URL) -> StageResult {
+    /// Runs the command for a candidate whose files are already in `dir`: `files` maps each
+    /// placeholder name (`loss`, `c`, `torch`) to a path ("" when there is none); `{dir}` is
+    /// `dir`. Placeholders are substituted in one pass (a path that itself contains `{c}` is
+    /// not substituted again) and also passed as `LOSSC_LOSS`, `LOSSC_C`, `LOSSC_TORCH`,
+    /// `LOSSC_DIR` in the environment (the form that needs no quoting).
+    public func evaluate(files: [String: String], in dir: URL) -> StageResult {
+        var values = files
+        values["dir"] = dir.path
+        return run(substitute(template, values.mapValues(shellQuote)), in: dir,
+                   environment: Dictionary(uniqueKeysWithValues: values.map { ("LOSSC_" + $0.key.uppercased(), $0.value) }))
+    }
+
+    func run(_ command: String, in dir: URL, environment: [String: String] = [:]) -> StageResult {
         let p = Process()
         // Foundation starts the child in a process group of its own, so on a timeout the whole
         // group (the shell and whatever it started) can be killed at once.
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", command]
         p.currentDirectoryURL = dir
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let outURL = dir.appendingPathComponent("stdout.txt"), errURL = dir.appendingPathComponent("stderr.txt")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
@@ -83,6 +92,23 @@ public func lastNumber(in text: String) -> Double? {
         if let v = Double(token) { best = v }
     }
     return best
+}
+
+/// Replaces each `{name}` of `values` in `template` in one left-to-right pass: substituted text
+/// is never scanned again, and other braces are kept as written.
+func substitute(_ template: String, _ values: [String: String]) -> String {
+    var out = "", rest = template[...]
+    while let open = rest.firstIndex(of: "{") {
+        out += rest[..<open]
+        if let close = rest[open...].firstIndex(of: "}"), let v = values[String(rest[rest.index(after: open)..<close])] {
+            out += v
+            rest = rest[rest.index(after: close)...]
+        } else {
+            out += "{"
+            rest = rest[rest.index(after: open)...]
+        }
+    }
+    return out + rest
 }
 
 func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
