@@ -64,8 +64,8 @@ enum AskTellResults {
             out.append((entry.id, outcome))
         }
         if out.isEmpty {
-            throw UsageError("\(path) has no results; round \(round) waits for \(outstanding.count) (e.g. '\(ids.first ?? "")')",
-                             hint: "nothing was recorded; lines are {\"id\": …, \"fitness\": …} or {\"id\": …, \"error\": …}")
+            throw UsageError("no results in the file; round \(round) waits for \(outstanding.count) (e.g. '\(outstanding.sorted().first ?? "")')",
+                             hint: "nothing was recorded; lines are {\"id\": …, \"fitness\": …} or {\"id\": …, \"error\": …}", location: "\(path):1:1")
         }
         return out
     }
