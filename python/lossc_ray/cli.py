@@ -8,6 +8,7 @@ Options it does not know are lossc's (`lossc search --help`, `lossc search-param
 `--local N` runs N evaluations at once on this machine instead of a cluster.
 """
 import argparse
+import os
 import sys
 
 from .driver import Progress, drive
@@ -42,6 +43,24 @@ def parser():
 
 def main(argv=None):
     args, options = parser().parse_known_args(argv)
+    # Ray prints cluster events (a node lost, worker logs) on stdout from its own threads and
+    # processes: during the run, file descriptor 1 goes to stderr; stdout gets the report only.
+    sys.stdout.flush()
+    report_fd = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        status, report = _run(args, options)
+    finally:
+        sys.stdout.flush()
+        os.dup2(report_fd, 1)
+        os.close(report_fd)
+    if report:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+    return status
+
+
+def _run(args, options):
     try:
         run = Run(find_lossc(args.lossc), args.mode, args.checkpoint, options, getattr(args, "file", None))
         if args.local is not None:
@@ -58,12 +77,11 @@ def main(argv=None):
             executor.close()
     except LosscError as e:
         sys.stderr.write("lossc-ray: %s\n" % e)
-        return 2
+        return 2, None
     except KeyboardInterrupt:
         sys.stderr.write("\nlossc-ray: interrupted; run the same command again to continue\n")
-        return 130
-    sys.stdout.write(report)
-    return 0
+        return 130, None
+    return 0, report
 
 
 if __name__ == "__main__":
