@@ -7,6 +7,8 @@ import re
 import sys
 import time
 
+from .lossc import LosscError
+
 
 class Progress:
     """One status line: generation, candidates done/failed, best so far. Redrawn in place on a
@@ -79,7 +81,7 @@ def drive(run, executor, progress=None, tell_every=2.0, poll=0.5):
                     ready.append(result)
                     progress.show(round_no, batch.rounds, done, failed, total)
                 if ready and (not handles or time.time() - last_tell >= tell_every):
-                    text = run.tell(ready)
+                    text = _tell(run, ready)
                     ready, last_tell = [], time.time()
                     if text.strip() and not handles:
                         progress.saw(text)
@@ -88,8 +90,25 @@ def drive(run, executor, progress=None, tell_every=2.0, poll=0.5):
             # Interrupted: what finished is recorded; what runs is cancelled (asked again on restart).
             if ready:
                 try:
-                    run.tell(ready)
+                    _tell(run, ready)
                 except Exception:
                     pass
             executor.cancel(list(handles))
             raise
+
+
+#: lossc's answers when the round moved on without this driver (another driver's `tell`).
+_OVERTAKEN = ("already has a result", "no batch is waiting", "no round is waiting", "the round waiting for results is")
+
+
+def _tell(run, results):
+    """Tells `results`; if lossc says some were told already or their round is over (another
+    driver on the same checkpoint got there first), tells only those still waiting."""
+    try:
+        return run.tell(results)
+    except LosscError as e:
+        if not any(s in str(e) for s in _OVERTAKEN):
+            raise
+    waiting = {c["id"] for c in run.ask().candidates}
+    rest = [r for r in results if r["id"] in waiting]
+    return run.tell(rest) if rest else ""

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 
 
@@ -18,6 +19,22 @@ def find_lossc(explicit=None):
     if not path:
         raise LosscError("no lossc binary: pass --lossc PATH, set LOSSC, or put lossc on PATH")
     return path
+
+
+# Runs a command that is killed when the driver dies (Linux's parent-death signal, which survives
+# exec): a `tell` of a killed driver never lands after its successor's first `ask`. Elsewhere
+# the command runs as is.
+_SHIM = ("import ctypes, os, sys\n"
+         "parent = int(sys.argv[1])\n"
+         "try:\n    ctypes.CDLL(None).prctl(1, 9)\nexcept (OSError, AttributeError):\n    pass\n"
+         "if os.getppid() != parent:\n    sys.exit(137)\n"
+         "os.execv(sys.argv[2], sys.argv[2:])\n")
+
+
+def _dies_with_us(command):
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, "-c", _SHIM, str(os.getpid()), *command]
 
 
 class Batch:
@@ -56,7 +73,7 @@ class Run:
         return [self.lossc, "search-params", self.loss_file, verb, *rest, "--checkpoint", self.checkpoint] + self.options
 
     def _call(self, command):
-        p = subprocess.run(command, capture_output=True, text=True)
+        p = subprocess.run(_dies_with_us(command), capture_output=True, text=True)
         if p.returncode != 0:
             raise LosscError((p.stderr or p.stdout).strip() or "lossc exited with status %d" % p.returncode)
         return p.stdout, p.stderr

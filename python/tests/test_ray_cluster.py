@@ -19,6 +19,7 @@ import tempfile
 import time
 
 import pytest
+from test_ray_driver import told_in_checkpoint
 
 HERE = pathlib.Path(__file__).resolve().parent
 EVALUATOR = "%s %s {loss}" % (sys.executable, HERE / "loss_fitness.py")
@@ -159,12 +160,11 @@ def test_driver_killed_and_restarted_gives_the_uninterrupted_result(cluster, los
     expected = _in_process(lossc, tmp_path, "reference", ["search", *search, "--evaluator", EVALUATOR])
     assert "evaluated            9" in expected   # 1 + 4 + 4: the run has work in every generation
     args = ["search", "--address", cluster.address, "--checkpoint", str(tmp_path / "ray"), "--evaluator", EVALUATOR,
-            "--tell-every", "0.5", *search]
+            "--tell-every", "0", *search]
     log = tmp_path / "first"
     first = _driver(cluster, lossc, args, log, sleep="2")
-    _wait_for(log.with_suffix(".err"), "generation 2/3 [##########..........] 2/4 done", first, RUN_TIMEOUT)
-    time.sleep(1)   # the two results are told (--tell-every 0.5); the other two are in flight
-    first.kill()    # SIGKILL mid-generation
+    told_in_checkpoint(tmp_path / "ray" / "checkpoint.json", 2, first, log.with_suffix(".err"), RUN_TIMEOUT)
+    first.kill()    # SIGKILL mid-generation: two results told, two in flight
     first.wait()
     resumed = _driver(cluster, lossc, args, tmp_path / "second", sleep="2")
     out, err = _finish(resumed, tmp_path / "second")
