@@ -45,7 +45,7 @@ def test_slurm_recipe_with_stand_in_sbatch(lossc, examples, tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "lost").exists()            # one task was lost...
     assert "recorded 3 results; 1 of 4 still waiting" in r.stderr                    # ...and its candidate
-    assert "generation 2/3: 1 candidates to evaluate; submitting an array of 1" in r.stderr   # asked again
+    assert "generation 2/3: 1 candidates to evaluate (3 of 4 already told); submitting an array of 1" in r.stderr   # asked again
     report = r.stdout.split("\n", 1)[1]            # after ask's "the run is complete" line
     assert report == ref.stdout
     assert "failed evaluation    0" in report
