@@ -170,6 +170,16 @@ enum SearchParamsCommand {
         do { state = try JSONDecoder().decode(ParamSearchState.self, from: Data(data)) } catch {
             throw UsageError("cannot read the checkpoint '\(checkpoint)': it is not a search-params checkpoint")
         }
+        if let p = state.pending {
+            // An edited or damaged round must be refused here, not trap on an index later.
+            let n = state.samples, d = state.dimensions.count
+            guard p.round == state.round, p.bits.count == n, p.rewards.count == n, p.errors.count == n,
+                  p.logProbBits.count == (state.method == .ppo ? n : 0), p.bits.allSatisfy({ $0.count == d }),
+                  p.logProbBits.allSatisfy({ $0.count == d }) else {
+                throw UsageError("the checkpoint '\(checkpoint)' is inconsistent (its pending round does not match its settings)",
+                                 hint: "it was edited or damaged; move it away to start over")
+            }
+        }
         guard state.fingerprint == setup.fingerprint, state.dimensions == setup.space.dimensions.map(\.name) else {
             throw UsageError("the checkpoint '\(checkpoint)' is for another loss file or other settings",
                              hint: "resume with the same FILE, --only, --range, --rounds, --samples, --seed, --method, --entries and --steps"

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # python/, when not pip-installed
 from lossc_ray.evaluate import evaluate, last_number, substitute
 
 HERE = pathlib.Path(__file__).resolve().parent
