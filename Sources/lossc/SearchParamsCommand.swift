@@ -191,6 +191,8 @@ enum SearchParamsCommand {
     /// Writes the state to the checkpoint (atomically), if there is one.
     static func save(_ state: ParamSearchState, _ setup: Setup) throws {
         guard let checkpoint = setup.checkpoint else { return }
+        // Like `lossc search --checkpoint DIR`, a new run's folder is created.
+        try? FileManager.default.createDirectory(at: URL(fileURLWithPath: checkpoint).deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try writeFileAtomically(checkpoint, String(decoding: try encoder.encode(state), as: UTF8.self))
