@@ -40,6 +40,15 @@ public struct ExternalEvaluator: FitnessEvaluator {
         do { values = try files(for: c, in: dir) } catch {
             return .fail("could not prepare \(dir.path): \(error)")
         }
+        return evaluate(files: values, in: dir)
+    }
+
+    /// Runs the command for a candidate whose files are already in `dir` (`search-params` writes
+    /// its own): `files` maps placeholder names (`loss`, `c`, `torch`) to paths ("" when there is
+    /// none); `{dir}` is `dir`.
+    public func evaluate(files: [String: String], in dir: URL) -> StageResult {
+        var values = files
+        values["dir"] = dir.path
         let command = ExternalEvaluator.substitute(template, values)
         var env: [String: String] = [:]
         for p in ExternalEvaluator.placeholders { env[p.environment] = values[p.name] ?? "" }

@@ -69,13 +69,12 @@ public struct PendingGeneration: Codable, Sendable, Equatable {
     public var chosenIndex: [Int]
     /// When the generation started (its wall time includes waiting for ask/tell results).
     public var started: Date? = nil
-    /// Results told so far, by id ("generation-index"); the batch completes when all have one.
-    public var results: [String: StageResult]? = nil
+    /// Results told so far (`lossc search tell`), by candidate id (`GENERATION-INDEX`); the
+    /// generation completes when every chosen candidate has one.
+    public var told: [String: StageResult]? = nil
 
-    /// The id of each chosen candidate, in order.
+    /// The ids of the chosen candidates, in order.
     public var ids: [String] { chosenIndex.map { "\(stats.generation)-\($0)" } }
-    /// Ids still without a result.
-    public var outstanding: [String] { ids.filter { results?[$0] == nil } }
 }
 
 /// Everything needed to continue a run: written atomically after every generation.

@@ -23,57 +23,62 @@ enum AskTell {
             try search.park(pending)
         }
         let batch = dir.appendingPathComponent("batch-\(pending.stats.generation)")
-        var manifest = ""
-        let outstanding = Set(pending.outstanding)
-        for (key, index) in zip(pending.chosen, pending.chosenIndex) where outstanding.contains("\(pending.stats.generation)-\(index)") {
+        let told = pending.told ?? [:]
+        var manifest: [[(String, String)]] = []
+        for ((key, index), id) in zip(zip(pending.chosen, pending.chosenIndex), pending.ids) where told[id] == nil {
             guard let r = pending.records[key], let g = Genome(text: r.genome, kind: search.kind), let c = Candidate(g) else { continue }
-            let id = "\(pending.stats.generation)-\(index)"
             let cdir = batch.appendingPathComponent("cand-\(index)")
             try FileManager.default.createDirectory(at: cdir, withIntermediateDirectories: true)
             let loss = cdir.appendingPathComponent("candidate.loss")
             try writeOutput(loss.path, c.source)
-            var pairs = [("id", JSON.string(id)), ("key", JSON.string(key)), ("loss", JSON.string(loss.path))]
+            var pairs = [("id", JSON.string(id)), ("round", "\(pending.stats.generation)"), ("key", JSON.string(key)), ("loss", JSON.string(loss.path))]
             if let text = BuiltinJudge.emitC(c) {
                 let cfile = cdir.appendingPathComponent("candidate.c")
                 try writeOutput(cfile.path, text)
                 pairs.append(("c", JSON.string(cfile.path)))
             }
-            manifest += JSON.object(pairs) + "\n"
+            manifest.append(pairs)
         }
         let m = batch.appendingPathComponent("manifest.jsonl")
-        try writeOutput(m.path, manifest)
-        Terminal.write("generation \(pending.stats.generation + 1)/\(s.config.generations): \(outstanding.count) candidates to evaluate"
-                       + (outstanding.count < pending.chosen.count ? " (of \(pending.chosen.count); the others have results)" : "") + "\n")
+        try AskTellResults.writeManifest(m, manifest)
+        let waiting = told.isEmpty ? "" : " (\(told.count) of \(pending.chosen.count) already told)"
+        Terminal.write("generation \(pending.stats.generation + 1)/\(s.config.generations): \(manifest.count) candidates to evaluate\(waiting)\n")
         Terminal.write("manifest: \(m.path)\n")
         Terminal.write("then: lossc search tell RESULTS.jsonl --checkpoint \(dir.path)   (lines: {\"id\": \"…\", \"fitness\": 0.41} or {\"id\": \"…\", \"error\": \"…\"})\n")
         return .success
     }
 
-    static func tell(_ search: Search, results: String, dir: URL) throws -> ExitStatus {
-        guard let pending = search.state.pending else {
+    /// Records a results file (checked whole by `AskTellResults` first). The generation
+    /// completes once every candidate has a result; until then `ask` lists the rest again.
+    /// With `retryFailed`, error lines are reported but not recorded, so those candidates are
+    /// asked again.
+    static func tell(_ search: Search, results: String, dir: URL, retryFailed: Bool) throws -> ExitStatus {
+        guard var pending = search.state.pending else {
             throw UsageError("no batch is waiting for results", hint: "run 'lossc search ask --checkpoint \(dir.path)' first")
         }
-        let text = String(decoding: try readFile(results, limit: 64 << 20, what: "results files"), as: UTF8.self)
-        var p = pending
-        let told: [String: StageResult]
-        do {
-            told = try TellResults.parse(text, pending: p.outstanding, generation: p.stats.generation, told: Set((p.results ?? [:]).keys))
-        } catch {
-            throw UsageError(error.message,
-                             hint: "nothing was recorded; the batch still waits for \(p.outstanding.count) results",
-                             location: error.line.map { "\(results):\($0):1" })
+        var told = pending.told ?? [:]
+        let ids = pending.ids
+        let lines = try AskTellResults.read(results, round: pending.stats.generation, ids: ids,
+                                            outstanding: Set(ids.filter { told[$0] == nil }),
+                                            ask: "lossc search ask --checkpoint \(dir.path)")
+        var retried = 0
+        for (id, outcome) in lines {
+            switch outcome {
+            case .fitness(let f): told[id] = .pass(f)
+            case .error(let e) where retryFailed:
+                retried += 1
+                Terminal.error("\(id) failed (\(e)); it will be asked again\n")
+            case .error(let e): told[id] = .fail(e)
+            }
         }
-        p.results = (p.results ?? [:]).merging(told) { _, new in new }
-        let missing = p.outstanding
-        if !missing.isEmpty {
-            try search.park(p)
-            Terminal.write("recorded \(told.count) results; \(missing.count) of \(p.chosen.count) candidates still wait "
-                           + "(\(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")): "
-                           + "tell their results, or run 'ask' again for their manifest\n")
+        pending.told = told
+        let left = ids.count - told.count
+        if left > 0 {
+            try search.park(pending)
+            Terminal.write("generation \(pending.stats.generation + 1): recorded \(lines.count - retried) results; \(left) of \(ids.count) still waiting: run 'ask' again for them\n")
             return .success
         }
-        let verdicts = p.ids.map { p.results?[$0] ?? .fail("no result reported") }
-        try search.complete(p, fitness: verdicts)
+        try search.complete(pending, fitness: ids.map { told[$0] ?? .fail("no result reported") })
         return .success
     }
 }

@@ -25,6 +25,7 @@ enum SearchCommand {
             OptionSpec(name: "max-size", value: "N", help: "Tree size limit (default 50)."),
             OptionSpec(name: "format", value: "text|json", help: "Final report format (default text)."),
             OptionSpec(name: "quiet", value: nil, help: "No progress lines."),
+            OptionSpec(name: "retry-failed", value: nil, help: "tell: do not record error lines; 'ask' lists those candidates again."),
         ],
         positionals: 0...2,
         details: """
@@ -33,7 +34,8 @@ enum SearchCommand {
         (or --evaluator), keep the best P of the run as parents, checkpoint.
         Example: lossc search --kind binary --population 200 --generations 8 --seed 7 --checkpoint runs/b
         Cluster use: 'lossc search ask --checkpoint DIR' writes the next batch (DIR/batch-G/),
-        'lossc search tell results.jsonl --checkpoint DIR' reads its fitness values back.
+        'lossc search tell results.jsonl --checkpoint DIR' reads its fitness values back (a partial
+        file records what it has; 'ask' then lists the candidates still waiting).
         """)
 
     static func run(_ a: Arguments) throws -> ExitStatus {
@@ -98,7 +100,7 @@ enum SearchCommand {
         }
         switch mode {
         case "ask": return try AskTell.ask(search, dir: checkpoint!)
-        case "tell": return try AskTell.tell(search, results: a.positionals[1], dir: checkpoint!)
+        case "tell": return try AskTell.tell(search, results: a.positionals[1], dir: checkpoint!, retryFailed: a.has("retry-failed"))
         default:
             do { try search.run() } catch SearchError.interrupted(let sig) {
                 let saved = checkpoint.map {

@@ -9,7 +9,7 @@ import LossSearch
 enum SearchParamsCommand {
     static let spec = CommandSpec(
         name: "search-params", summary: "Search a ranking loss's params and curve points on a proxy ranking task.",
-        usage: "search-params FILE [--only NAME,…] [--range NAME=LO:HI]… [--rounds N] [--samples N] [--seed N] [--method ppo|random] [--checkpoint PATH [--resume]] [-o OUT] [--json]",
+        usage: "search-params FILE [ask | tell RESULTS.jsonl] [--only NAME,…] [--range NAME=LO:HI]… [--rounds N] [--samples N] [--seed N] [--method ppo|random] [--evaluator 'CMD {loss} {c} {dir}' [--workers W]] [--checkpoint PATH [--resume]] [-o OUT] [--json]",
         options: [
             OptionSpec(name: "only", value: "NAME,…", help: "Params and curves to search (default: every curve and param the loss uses)."),
             OptionSpec(name: "range", value: "NAME=LO:HI", help: "Search a param linearly over [LO, HI] (default: [v/10, 10v] log scale).", repeatable: true),
@@ -24,12 +24,22 @@ enum SearchParamsCommand {
             OptionSpec(name: "stop-after", value: "N", help: "Pause after N rounds of this run (needs --checkpoint; continue with --resume)."),
             OptionSpec(name: "output", value: "OUT", help: "Write the best loss file to OUT (atomically) instead of stdout.", short: "o"),
             OptionSpec(name: "json", value: nil, help: "Print a JSON summary instead of the loss file."),
+            OptionSpec(name: "evaluator", value: "CMD", help: "External reward: a shell command; {loss} {c} {dir} are substituted; the last number printed is the reward."),
+            OptionSpec(name: "workers", value: "W", help: "Parallel external evaluations (default: all cores)."),
+            OptionSpec(name: "timeout", value: "SECONDS", help: "Time limit per external evaluation (default 600)."),
+            OptionSpec(name: "retry-failed", value: nil, help: "tell: do not record error lines; 'ask' lists those candidates again."),
         ],
+        positionals: 1...3,
         details: """
         Each candidate trains a linear scorer on synthetic detection-like data with the loss and is
         rewarded with a COCO-style AP@[.5:.95] on held-out data (ProxyRankingTask). Curves keep their
         end points; their interior points are searched with PAP's monotone parameterization.
         Output: the loss file with the best values written in. Progress goes to stderr.
+        External rewards (a real detector's AP): --evaluator runs a command per candidate, or
+        'ask' writes a round's candidates (PATH.batches/round-R/manifest.jsonl, one line per id with
+        its .loss and C files) and 'tell RESULTS.jsonl' reads {"id", "fitness"} / {"id", "error"}
+        lines back; the state is the --checkpoint file, as in 'lossc search ask|tell'. The first
+        round also evaluates the formula as written (id 'R-initial'). A failed candidate scores 0.
         """)
 
     static func int(_ a: Arguments, _ name: String, _ d: Int) throws -> Int {
@@ -38,7 +48,96 @@ enum SearchParamsCommand {
         return n
     }
 
+    /// What every mode shares: the loss, the search space and the settings that a checkpoint
+    /// must match.
+    struct Setup {
+        let path: String
+        let file: SourceFile
+        let space: ParamSearchSpace
+        let rounds: Int, samples: Int, seed: UInt64
+        let method: ParamSearch.Method
+        let fingerprint: UInt64
+        let checkpoint: String?
+        let task: ProxyRankingTask
+        /// Rewards from outside (--evaluator, ask/tell) rather than the proxy task.
+        let external: Bool
+    }
+
     static func run(_ a: Arguments) throws -> ExitStatus {
+        let mode = a.positionals.count > 1 ? a.positionals[1] : "run"
+        switch (mode, a.positionals.count) {
+        case ("run", 1), ("ask", 2), ("tell", 3): break
+        case ("tell", _): throw UsageError("usage: lossc search-params FILE tell RESULTS.jsonl --checkpoint PATH")
+        default: throw UsageError("unexpected argument '\(a.positionals.dropFirst().joined(separator: " "))'", hint: "lossc search-params FILE [ask | tell RESULTS.jsonl] …")
+        }
+        let external = mode != "run" || a.value("evaluator") != nil
+        let setup = try Self.setup(a, external: external)
+        // One process per checkpoint (held until exit).
+        let lock = try setup.checkpoint.map { c in
+            try? FileManager.default.createDirectory(at: URL(fileURLWithPath: c).deletingLastPathComponent(), withIntermediateDirectories: true)
+            do { return try CheckpointLock(c + ".lock") } catch { throw UsageError("\(error)") }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if mode != "run" {
+            guard let checkpoint = setup.checkpoint else { throw UsageError("search-params \(mode) needs --checkpoint PATH (the state between ask and tell)") }
+            if a.value("evaluator") != nil { throw UsageError("--evaluator runs the candidates itself; ask/tell hands them out instead") }
+            let exists = FileManager.default.fileExists(atPath: checkpoint)
+            if mode == "tell" {
+                guard exists else { throw UsageError("no search at '\(checkpoint)'", hint: "run 'lossc search-params \(setup.path) ask --checkpoint \(checkpoint)' first") }
+                return try ParamAskTell.tell(setup, try loadState(setup), results: a.positionals[2], retryFailed: a.has("retry-failed"))
+            }
+            let state = exists ? try loadState(setup)
+                : ParamSearch.start(setup.space, method: setup.method, rounds: setup.rounds, samples: setup.samples, seed: setup.seed,
+                                    fingerprint: setup.fingerprint, initialReward: 0)
+            return try ParamAskTell.ask(setup, state, fresh: !exists, a)
+        }
+        let evaluator = try a.value("evaluator").map { cmd in
+            ParamAskTell.Evaluation(evaluator: ExternalEvaluator(
+                template: cmd, root: try ParamAskTell.evaluationRoot(setup.checkpoint),
+                timeout: Double(try int(a, "timeout", 600))), workers: try int(a, "workers", ProcessInfo.processInfo.activeProcessorCount))
+        }
+        func reward(_ theta: [Double]) -> Double {
+            let (params, curves) = setup.space.decode(theta)
+            guard let f = try? RankingFormula.parse(setup.file, params: params, curves: curves) else { return 0 }
+            return setup.task.reward(f)
+        }
+
+        var state: ParamSearchState
+        if a.has("resume") {
+            guard setup.checkpoint != nil else { throw UsageError("--resume needs --checkpoint PATH") }
+            state = try loadState(setup)
+        } else {
+            if let checkpoint = setup.checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+                throw UsageError("the checkpoint '\(checkpoint)' exists", hint: "pass --resume to continue it, or remove it to start over")
+            }
+            Terminal.error("searching \(setup.space.dimensions.count) dimensions (\(summary(setup.space))), \(setup.rounds) rounds × \(setup.samples) samples, \(setup.method.rawValue)\n")
+            let initial = evaluator.map { $0.rewards(setup, round: 0, [(ParamAskTell.initialLabel, setup.space.initial)])[0] }
+            state = ParamSearch.start(setup.space, method: setup.method, rounds: setup.rounds, samples: setup.samples, seed: setup.seed,
+                                      fingerprint: setup.fingerprint, initialReward: initial?.reward ?? reward(setup.space.initial))
+            state.initial.error = initial?.error
+            Terminal.error("  the formula as written: reward \(format(state.initial.reward))\n")
+        }
+        let stopAfter = a.value("stop-after") == nil ? Int.max : try int(a, "stop-after", 1)
+        if stopAfter != Int.max, setup.checkpoint == nil { throw UsageError("--stop-after needs --checkpoint PATH to resume from") }
+        var ran = 0
+        while !state.finished {
+            if ran == stopAfter {
+                Terminal.error("  paused after round \(state.round)/\(state.rounds); continue with --resume\n")
+                return .success
+            }
+            ran += 1
+            if let evaluator {
+                try ParamAskTell.completeRound(&state, setup, evaluator)
+            } else {
+                ParamSearch.runRound(&state, reward: reward)
+            }
+            progress(state)
+            try save(state, setup)
+        }
+        return try report(state, setup, a)
+    }
+
+    static func setup(_ a: Arguments, external: Bool) throws -> Setup {
         let path = a.positionals[0]
         let file = SourceFile(path: path, bytes: try readFile(path))
         guard RankingFormula.isRanking(file) != false else {
@@ -66,83 +165,80 @@ enum SearchParamsCommand {
             seed = n
         } else { seed = 1 }
         let method: ParamSearch.Method = try a.choice("method", default: .ppo)
-        let settings = "\(entries) \(steps) \(seed) \(method.rawValue) \(rounds) \(samples) \(space.dimensions.map(\.name))"
-        let fingerprint = fnv1a(Array(settings.utf8), seed: fnv1a(file.bytes))
+        // External rewards are another search than the proxy's: a checkpoint of one is not resumed as the other.
+        let settings = "\(entries) \(steps) \(seed) \(method.rawValue) \(rounds) \(samples) \(space.dimensions.map(\.name))" + (external ? " external" : "")
+        return Setup(path: path, file: file, space: space, rounds: rounds, samples: samples, seed: seed, method: method,
+                     fingerprint: fnv1a(Array(settings.utf8), seed: fnv1a(file.bytes)), checkpoint: a.value("checkpoint"),
+                     task: ProxyRankingTask(seed: seed, entries: entries, steps: steps), external: external)
+    }
 
-        let task = ProxyRankingTask(seed: seed, entries: entries, steps: steps)
-        func reward(_ theta: [Double]) -> Double {
-            let (params, curves) = space.decode(theta)
-            guard let f = try? RankingFormula.parse(file, params: params, curves: curves) else { return 0 }
-            return task.reward(f)
+    /// Reads the checkpoint, refusing one of another file or other settings.
+    static func loadState(_ setup: Setup) throws -> ParamSearchState {
+        guard let checkpoint = setup.checkpoint else { throw UsageError("--resume needs --checkpoint PATH") }
+        let data = try readFile(checkpoint, limit: 256 << 20, what: "checkpoints")
+        let state: ParamSearchState
+        do { state = try JSONDecoder().decode(ParamSearchState.self, from: Data(data)) } catch {
+            throw UsageError("cannot read the checkpoint '\(checkpoint)': it is not a search-params checkpoint")
         }
+        if let problem = state.inconsistency() {
+            throw UsageError("the checkpoint '\(checkpoint)' is inconsistent: \(problem)", hint: "restore it, or remove it to start over")
+        }
+        if let p = state.pending {
+            // An edited or damaged round must be refused here, not trap on an index later.
+            let n = state.samples, d = state.dimensions.count
+            guard p.round == state.round, p.bits.count == n, p.rewards.count == n, p.errors.count == n,
+                  p.logProbBits.count == (state.method == .ppo ? n : 0), p.bits.allSatisfy({ $0.count == d }),
+                  p.logProbBits.allSatisfy({ $0.count == d }) else {
+                throw UsageError("the checkpoint '\(checkpoint)' is inconsistent (its pending round does not match its settings)",
+                                 hint: "it was edited or damaged; move it away to start over")
+            }
+        }
+        guard state.fingerprint == setup.fingerprint, state.dimensions == setup.space.dimensions.map(\.name) else {
+            throw UsageError("the checkpoint '\(checkpoint)' is for another loss file or other settings",
+                             hint: "resume with the same FILE, --only, --range, --rounds, --samples, --seed, --method, --entries and --steps"
+                                 + (setup.external ? " (and with external rewards: ask/tell or --evaluator)" : ""))
+        }
+        return state
+    }
 
-        var state: ParamSearchState
-        let checkpoint = a.value("checkpoint")
-        // One process per checkpoint (held until exit).
-        let lock = try checkpoint.map { c in
-            do { return try CheckpointLock(c + ".lock") } catch { throw UsageError("\(error)") }
-        }
-        defer { withExtendedLifetime(lock) {} }
-        if a.has("resume") {
-            guard let checkpoint else { throw UsageError("--resume needs --checkpoint PATH") }
-            let data = try readFile(checkpoint, limit: 256 << 20, what: "checkpoints")
-            do { state = try JSONDecoder().decode(ParamSearchState.self, from: Data(data)) } catch {
-                throw UsageError("cannot read the checkpoint '\(checkpoint)': it is not a search-params checkpoint")
-            }
-            if let problem = state.inconsistency() {
-                throw UsageError("the checkpoint '\(checkpoint)' is inconsistent: \(problem)", hint: "restore it, or remove it to start over")
-            }
-            guard state.fingerprint == fingerprint, state.dimensions == space.dimensions.map(\.name) else {
-                throw UsageError("the checkpoint '\(checkpoint)' is for another loss file or other settings",
-                                 hint: "resume with the same FILE, --only, --range, --rounds, --samples, --seed, --method, --entries and --steps")
-            }
-        } else {
-            if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
-                throw UsageError("the checkpoint '\(checkpoint)' exists", hint: "pass --resume to continue it, or remove it to start over")
-            }
-            Terminal.error("searching \(space.dimensions.count) dimensions (\(summary(space))), \(rounds) rounds × \(samples) samples, \(method.rawValue)\n")
-            state = ParamSearch.start(space, method: method, rounds: rounds, samples: samples, seed: seed,
-                                      fingerprint: fingerprint, initialReward: reward(space.initial))
-            Terminal.error("  the formula as written: reward \(format(state.initial.reward))\n")
-        }
-        let stopAfter = a.value("stop-after") == nil ? Int.max : try int(a, "stop-after", 1)
-        if stopAfter != Int.max, checkpoint == nil { throw UsageError("--stop-after needs --checkpoint PATH to resume from") }
-        var ran = 0
-        while !state.finished {
-            if ran == stopAfter {
-                Terminal.error("  paused after round \(state.round)/\(state.rounds); continue with --resume\n")
-                return .success
-            }
-            ran += 1
-            ParamSearch.runRound(&state, reward: reward)
-            let last = state.history.last!.map(\.reward)
-            Terminal.error("  round \(state.round)/\(state.rounds): mean \(format(last.reduce(0, +) / Double(last.count))), best \(format(last.max()!)), best so far \(format(state.best.reward)), sigma \(String(format: "%.3f", Double(bitPattern: state.sigma)))\n")
-            if let checkpoint {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                try writeOutput(checkpoint, String(decoding: try encoder.encode(state), as: UTF8.self))
-            }
-        }
+    /// Writes the state to the checkpoint (atomically), if there is one.
+    static func save(_ state: ParamSearchState, _ setup: Setup) throws {
+        guard let checkpoint = setup.checkpoint else { return }
+        // Like `lossc search --checkpoint DIR`, a new run's folder is created.
+        try? FileManager.default.createDirectory(at: URL(fileURLWithPath: checkpoint).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try writeOutput(checkpoint, String(decoding: try encoder.encode(state), as: UTF8.self))
+    }
+
+    /// The progress line of the round just completed.
+    static func progress(_ state: ParamSearchState) {
+        guard let last = state.history.last?.map(\.reward), let top = last.max() else { return }
+        let failed = state.history.last?.filter { $0.error != nil }.count ?? 0
+        Terminal.error("  round \(state.round)/\(state.rounds): mean \(format(last.reduce(0, +) / Double(last.count))), best \(format(top)), best so far \(format(state.best.reward)), sigma \(String(format: "%.3f", Double(bitPattern: state.sigma)))" + (failed > 0 ? ", \(failed) failed" : "") + "\n")
+    }
+
+    /// The final output: the loss file with the best values written in, or the JSON summary.
+    static func report(_ state: ParamSearchState, _ setup: Setup, _ a: Arguments) throws -> ExitStatus {
         let best = state.best
-        let (params, curves) = space.decode(best.exactTheta)
+        let (params, curves) = setup.space.decode(best.exactTheta)
+        var out = OutputSink(path: a.value("output"))
         if a.has("json") {
-            let values = params.keys.sorted().map { ($0, JSON.number(params[$0]!)) }
-                + curves.keys.sorted().map { ($0, JSON.array(curves[$0]!.map { JSON.array([JSON.number($0.x), JSON.number($0.y)]) })) }
-            var out = OutputSink(path: a.value("output"))
-            out.write(JSON.object([("file", JSON.string(path)), ("method", JSON.string(method.rawValue)),
+            let values = params.keys.sorted().map { ($0, JSON.number(params[$0] ?? 0)) }
+                + curves.keys.sorted().map { ($0, JSON.array((curves[$0] ?? []).map { JSON.array([JSON.number($0.x), JSON.number($0.y)]) })) }
+            out.write(JSON.object([("file", JSON.string(setup.path)), ("method", JSON.string(setup.method.rawValue)),
                                    ("rounds", "\(state.round)"), ("samples", "\(state.samples)"),
                                    ("initialReward", JSON.number(state.initial.reward)), ("bestReward", JSON.number(best.reward)),
                                    ("bestRound", "\(best.round)"), ("values", JSON.object(values)),
+                                   ("failed", "\(state.history.joined().filter { $0.error != nil }.count)"),
                                    ("roundBest", JSON.array(state.history.map { JSON.number($0.map(\.reward).max() ?? 0) }))]) + "\n")
-            try out.finish()
         } else {
-            let note = ["searched by lossc search-params (\(method.rawValue), seed \(seed), \(state.round) rounds × \(state.samples)):",
-                        "proxy reward \(format(best.reward)) (round \(best.round)); the formula as written had \(format(state.initial.reward))"]
-            guard let text = space.source(file, theta: best.exactTheta, comments: note) else { throw UsageError("cannot re-read '\(path)'") }
-            var out = OutputSink(path: a.value("output"))
+            let note = ["searched by lossc search-params (\(setup.method.rawValue), seed \(setup.seed), \(state.round) rounds × \(state.samples)):",
+                        "\(setup.external ? "external" : "proxy") reward \(format(best.reward)) (round \(best.round)); the formula as written had \(format(state.initial.reward))"]
+            guard let text = setup.space.source(setup.file, theta: best.exactTheta, comments: note) else { throw UsageError("cannot re-read '\(setup.path)'") }
             out.write(text)
-            try out.finish()
         }
+        try out.finish()
         return .success
     }
 

@@ -180,26 +180,26 @@ struct SearchHardeningCLITests {
         let t = try tell("{\"id\": \"0-0\", \"fitness\": true}\n")
         #expect(t.status == 2 && t.err.contains("must be a JSON number"), "\(t.err)")
         let dup = try tell("{\"id\": \"0-0\", \"fitness\": 0.1}\n{\"id\": \"0-0\", \"fitness\": 0.2}\n")
-        #expect(dup.status == 2 && dup.err.contains("already given on line 1"))
+        #expect(dup.status == 2 && dup.err.contains("appears twice (first on line 1)"))
         let stale = try tell("{\"id\": \"5-0\", \"fitness\": 0.1}\n")
-        #expect(stale.status == 2 && stale.err.contains("generation 6, but generation 1 is waiting"), "\(stale.err)")
+        #expect(stale.status == 2 && stale.err.contains("a candidate of round 5; the round waiting for results is 0"), "\(stale.err)")
         // Every refusal left the batch as it was: the ids of the manifest are still pending.
         let ids = (OutputFileCLITests.contents(manifest) ?? "").split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String
         }
         #expect(ids.count == 3)
         let part = try tell("{\"id\": \"\(ids[0])\", \"fitness\": 0.25}\n")
-        #expect(part.status == 0 && part.out.contains("2 of 3 candidates still wait"), "\(part.out) \(part.err)")
+        #expect(part.status == 0 && part.out.contains("2 of 3 still waiting"), "\(part.out) \(part.err)")
         let again = try tell("{\"id\": \"\(ids[0])\", \"fitness\": 0.25}\n")
         #expect(again.status == 2 && again.err.contains("already has a result"))
         let reask = try CLI.run(["search", "ask", "--checkpoint", ck])
-        #expect(reask.status == 0 && reask.out.contains("2 candidates to evaluate (of 3"), "\(reask.out)")
+        #expect(reask.status == 0 && reask.out.contains("2 candidates to evaluate (1 of 3 already told)"), "\(reask.out)")
         let rest = try tell(ids.dropFirst().map { "{\"id\": \"\($0)\", \"error\": \"out of memory\"}\n" }.joined())
         #expect(rest.status == 0, "\(rest.err)")
         let next = try CLI.run(["search", "ask", "--checkpoint", ck])
         #expect(next.status == 0 && next.out.contains("generation 2/2"), "\(next.out)")
         let old = try tell("{\"id\": \"\(ids[1])\", \"fitness\": 0.5}\n")
-        #expect(old.status == 2 && old.err.contains("but generation 2 is waiting"), "\(old.err)")
+        #expect(old.status == 2 && old.err.contains("the round waiting for results is 1"), "\(old.err)")
     }
 
     /// Progress lines to a full or closed stderr never stop a search.

@@ -24,9 +24,16 @@ public enum ParamSearch {
 
     /// Runs the next round: samples, evaluates each with `reward`, updates the policy.
     public static func runRound(_ state: inout ParamSearchState, reward: ([Double]) -> Double) {
+        let pending = sample(state)
+        finish(&state, pending, rewards: pending.thetas.map(reward))
+    }
+
+    /// The first half of a round (what `search-params ask` stores): the round's candidates,
+    /// drawn from the policy, and the generator state after drawing them. The state is unchanged.
+    public static func sample(_ state: ParamSearchState) -> ParamSearchState.PendingRound {
         var rng = SeededGenerator(seed: 0)
         rng.state = state.rng
-        var policy = TruncatedNormalPolicy(meanLogit: state.meanLogit.map(Double.init(bitPattern:)), sigma: Double(bitPattern: state.sigma))
+        let policy = TruncatedNormalPolicy(meanLogit: state.meanLogit.map(Double.init(bitPattern:)), sigma: Double(bitPattern: state.sigma))
         var thetas: [[Double]] = [], logProbs: [[Double]] = []
         for _ in 0..<state.samples {
             switch state.method {
@@ -37,15 +44,26 @@ public enum ParamSearch {
                 thetas.append(state.dimensions.map { _ in Double(rng.next() >> 11) / Double(1 << 53) })
             }
         }
-        let rewards = thetas.map(reward)
+        return ParamSearchState.PendingRound(round: state.round, thetas: thetas, logProbs: logProbs, rngAfter: rng.state)
+    }
+
+    /// The second half: the rewards of `pending`'s candidates (in order; `errors[i]` notes a
+    /// candidate whose evaluation failed, scored 0), the policy update, the round recorded.
+    public static func finish(_ state: inout ParamSearchState, _ pending: ParamSearchState.PendingRound,
+                              rewards: [Double], errors: [String?]? = nil) {
+        let thetas = pending.thetas
+        var policy = TruncatedNormalPolicy(meanLogit: state.meanLogit.map(Double.init(bitPattern:)), sigma: Double(bitPattern: state.sigma))
         if state.method == .ppo {
-            policy.update(samples: thetas, logProbs: logProbs, rewards: rewards, round: state.round, rounds: state.rounds)
+            policy.update(samples: thetas, logProbs: pending.logProbs, rewards: rewards, round: state.round, rounds: state.rounds)
         }
-        state.history.append(zip(thetas, rewards).map { ParamSearchState.Sample($0, reward: $1, round: state.round + 1) })
+        state.history.append(thetas.indices.map {
+            ParamSearchState.Sample(thetas[$0], reward: rewards[$0], round: state.round + 1, error: errors?[$0] ?? nil)
+        })
         state.round += 1
-        state.rng = rng.state
+        state.rng = pending.rngAfter
         state.meanLogit = policy.meanLogit.map(\.bitPattern)
         state.sigma = policy.sigma.bitPattern
+        state.pending = nil
     }
 }
 
@@ -60,9 +78,11 @@ public struct ParamSearchState: Codable, Sendable, Equatable {
         public var reward: Double
         /// The round it was drawn in (0: the formula as written).
         public var round: Int
+        /// Why its evaluation failed (an external evaluator's error; the reward is then 0).
+        public var error: String?
         /// Records θ exactly and readably.
-        public init(_ theta: [Double], reward: Double, round: Int) {
-            bits = theta.map(\.bitPattern); self.theta = theta; self.reward = reward; self.round = round
+        public init(_ theta: [Double], reward: Double, round: Int, error: String? = nil) {
+            bits = theta.map(\.bitPattern); self.theta = theta; self.reward = reward; self.round = round; self.error = error
         }
         /// θ from the exact bit patterns.
         public var exactTheta: [Double] { bits.map(Double.init(bitPattern:)) }
@@ -89,6 +109,40 @@ public struct ParamSearchState: Codable, Sendable, Equatable {
     public var initial: Sample
     /// Every candidate, round by round.
     public var history: [[Sample]]
+
+    /// A round whose candidates were handed out by `search-params ask` and await their rewards.
+    public struct PendingRound: Codable, Sendable, Equatable {
+        /// The round being evaluated (rounds completed so far).
+        public var round: Int
+        /// The candidates and the policy's log-probabilities of them, as exact bit patterns.
+        public var bits: [[UInt64]]
+        public var logProbBits: [[UInt64]]
+        /// The random generator's state after drawing them.
+        public var rngAfter: UInt64
+        /// Rewards told so far, by candidate index (nil: not yet), with the error of a failed
+        /// evaluation (whose reward is 0).
+        public var rewards: [Double?]
+        public var errors: [String?]
+        /// Whether the formula as written is evaluated with this round (the first round of an
+        /// ask/tell search: its reward comes from the same evaluator as the candidates'), and its
+        /// reward once told.
+        public var measuresInitial = false
+        public var initialReward: Double?
+        public var initialError: String?
+
+        public init(round: Int, thetas: [[Double]], logProbs: [[Double]], rngAfter: UInt64) {
+            self.round = round; self.rngAfter = rngAfter
+            bits = thetas.map { $0.map(\.bitPattern) }
+            logProbBits = logProbs.map { $0.map(\.bitPattern) }
+            rewards = Array(repeating: nil, count: thetas.count)
+            errors = Array(repeating: nil, count: thetas.count)
+        }
+        public var thetas: [[Double]] { bits.map { $0.map(Double.init(bitPattern:)) } }
+        public var logProbs: [[Double]] { logProbBits.map { $0.map(Double.init(bitPattern:)) } }
+    }
+
+    /// A round handed out by `search-params ask`, not yet complete (nil otherwise).
+    public var pending: PendingRound?
 
     /// The best candidate so far (the initial formula if nothing beat it).
     public var best: Sample {
