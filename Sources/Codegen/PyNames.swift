@@ -51,7 +51,7 @@ public enum PyNames {
         var out = ""
         for s in text.unicodeScalars {
             let v = s.value
-            if v >= 0x20, v < 0x7F, s != "\\" { out.unicodeScalars.append(s) } else { out += "<U+" + hex(v, 4) + ">" }
+            if v >= 0x20, v < 0x7F, s != "\\" { out.unicodeScalars.append(s) } else { out += "<U+" + hex(v, 4).uppercased() + ">" }
         }
         return out
     }
