@@ -25,7 +25,7 @@ struct TorchGraphWriter {
         let live = graph.reachable(from: plan.allRoots)
         var names: [String] = []
         for i in 0..<graph.count where live[i] {
-            if case .helper(let h) = graph.nodes[i].op.torchSpelling, !names.contains(h) { names.append(h) }
+            if case .helper(let h, _) = graph.nodes[i].op.torchSpelling, !names.contains(h) { names.append(h) }
         }
         return names.sorted()
     }
@@ -135,7 +135,8 @@ struct TorchGraphWriter {
         case .prefix(let op): return "\(op)\(args[0])"
         case .function(let f, let numbers):
             return "\(f)(" + args.indices.map { numbers && $0 > 0 ? args[$0] : tensor($0) }.joined(separator: ", ") + ")"
-        case .helper(let h): return "_\(h)(" + args.indices.map(tensor).joined(separator: ", ") + ")"
+        case .helper(let h, let numbers):
+            return "_\(h)(" + args.indices.map { numbers && $0 > 0 ? args[$0] : tensor($0) }.joined(separator: ", ") + ")"
         case .classMap(let f):
             let a = graph.shape(n.args[0]) == .classVector ? args[0] : "torch.broadcast_to(\(tensor(0)), x.shape)"
             return "\(f)(\(a), 1)"

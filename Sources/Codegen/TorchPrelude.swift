@@ -48,6 +48,16 @@ enum TorchPrelude {
                 return torch.erfc((math.sqrt(math.pi) / 4.0) * a) / 2.0
 
             """
+        case "pow":
+            return """
+            def _pow(a, b):
+                # a ^ b as torch.pow (C's pow), which specializes Python-number exponents (2: a square);
+                # a param-only exponent equal to 1 (focal's gamma - 1 at gamma = 2) costs nothing
+                if isinstance(b, float) and b == 1.0:
+                    return a
+                return torch.pow(a, b)
+
+            """
         case "select":
             return """
             def _select(c, a, b):

@@ -19,7 +19,7 @@ struct TorchEmitterTests {
             case .infix: #expect(op.arity == 2 && op.shapeRule == .elementwise, "\(op)")
             case .prefix, .identity: #expect(op.arity == 1 && op.shapeRule == .elementwise, "\(op)")
             case .function(let f, _): #expect(f.hasPrefix("torch.") && op.shapeRule == .elementwise, "\(op)")
-            case .helper(let h):
+            case .helper(let h, _):
                 #expect(op.shapeRule == .elementwise, "\(op)")
                 let text = TorchPrelude.definition(h)
                 #expect(text != nil, "\(op): no helper _\(h) in TorchPrelude")
