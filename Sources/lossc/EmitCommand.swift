@@ -64,11 +64,11 @@ enum EmitCommand {
         return .success
     }
 
-    /// One file: stdout without -o, else PATH.
+    /// One file: stdout without -o (or with '-o -'), else PATH.
     static func writeText(_ text: String, _ a: Arguments) throws {
         guard let out = a.value("output") else { return Terminal.write(text) }
-        try writeFileAtomically(out, text)
-        Terminal.error("wrote \(out)\n")
+        try writeOutput(out, text)
+        if out != "-" { Terminal.error("wrote \(out)\n") }
     }
 
     /// A ranking loss: C only (the Swift backend for ranking losses is the library's `RankingKernel`).
@@ -94,10 +94,12 @@ enum EmitCommand {
     /// The C pair: the `.c` on stdout without -o, else `BASE.h` and `BASE.c` (a `.c`/`.h` suffix on -o dropped).
     static func write(_ out: CSource, _ a: Arguments) throws {
         guard var base = a.value("output") else { return Terminal.write(out.source) }
-        if base.hasSuffix(".c") || base.hasSuffix(".h") { base.removeLast(2) }
+        if base != "-", !isSpecialFile(base), base.hasSuffix(".c") || base.hasSuffix(".h") { base.removeLast(2) }
         guard !base.isEmpty, !base.hasSuffix("/") else { throw UsageError("-o: '\(a.value("output")!)' names no file") }
-        try writeFileAtomically(base + ".h", out.header)
-        try writeFileAtomically(base + ".c", out.source)
+        // stdout, a device or a FIFO takes the .c alone (as without -o), never PATH.h/PATH.c beside it.
+        if base == "-" { return Terminal.write(out.source) }
+        if isSpecialFile(base) { return try writeOutput(base, out.source) }
+        try writeOutputs([(base + ".h", Array(out.header.utf8)), (base + ".c", Array(out.source.utf8))])
         Terminal.error("wrote \(base).h and \(base).c (prefix '\(out.prefix)')\n")
     }
 }
