@@ -9,6 +9,7 @@ torch.compile, runs interleaved, the best of --reps each; printed as a table wit
 
 --n counts elements: logits for the focal loss, box coordinates for GIoU (n/4 boxes).
 --check compares values and gradients with torchvision first (the GPU script uses it).
+With LOSSC_ARGS_ONLY=1 it only parses its arguments (as lossc's benchmarks do in the docs test).
 Ranking losses are not benchmarked: `lossc emit --target torch` does not support them yet.
 """
 import argparse
@@ -82,6 +83,8 @@ def main():
     parser.add_argument("--no-compile", action="store_true", help="eager only")
     parser.add_argument("--check", action="store_true", help="compare with torchvision before timing")
     args = parser.parse_args()
+    if os.environ.get("LOSSC_ARGS_ONLY") == "1":
+        return     # the docs test checks the command line only
     device = args.device
     generator = torch.Generator().manual_seed(0)
     focal = lossc_torch.load(EXAMPLES / "focal.loss", alpha=0.25, gamma=2.0)
