@@ -44,9 +44,8 @@ public enum TorchEmitter {
         for h in writer.helpersUsed { s += TorchPrelude.definition(h)! + "\n" }
         if !writer.helpersUsed.isEmpty { s += "\n" }
         s += writer.invariantsFunction()
-        s += writer.elementFunction("_value", value: true, gradient: false)
-        s += writer.elementFunction("_value_and_grad", value: true, gradient: true)
-        s += writer.elementFunction("_grad", value: false, gradient: true)
+        s += writer.elementFunction("_value", roots: plan.valueRoots)
+        s += writer.elementFunction("_value_and_grad", roots: plan.allRoots)
         s += glue.functionClass() + glue.moduleClass()
         s += "Loss = \(className)\n"
         return TorchSource(text: s, className: className)

@@ -76,10 +76,8 @@ struct TorchGraphWriter {
         }
     }
 
-    /// A function `NAME(ARGS, p, k)` returning the value and/or the gradient, each broadcast to
-    /// its output shape.
-    func elementFunction(_ functionName: String, value: Bool, gradient: Bool) -> String {
-        let roots = (value ? [plan.loss.value] : []) + (gradient ? plan.loss.gradient : [])
+    /// A function `NAME(ARGS, p, k)` returning the roots, each broadcast to its output shape.
+    func elementFunction(_ functionName: String, roots: [NodeID]) -> String {
         let inputs = kind == .box ? "pred, target" : "x, y, w"
         var s = "def \(functionName)(\(inputs), p, k):\n"
         let nodes = plan.elementNodes(roots).filter { !(graph[$0].op == .input && kind != .box) }
@@ -113,28 +111,24 @@ struct TorchGraphWriter {
             let dead = Set(n.args).filter { !isFloat($0) && lastUse[$0] == position && name($0).hasPrefix("t") }
             if !dead.isEmpty { s += "    del " + dead.sorted().map { "t\($0)" }.joined(separator: ", ") + "\n" }
         }
-        s += "    return " + outputs(value: value, gradient: gradient).joined(separator: ", ") + "\n\n\n"
+        s += "    return " + outputs(roots).joined(separator: ", ") + "\n\n\n"
         return s
     }
 
     /// The roots as returned: each broadcast to its output shape (a tensor even when it is a
     /// float); for `box`, the four coordinate gradients stacked into one (..., 4) tensor.
-    func outputs(value: Bool, gradient: Bool) -> [String] {
+    func outputs(_ roots: [NodeID]) -> [String] {
         func full(_ id: NodeID, _ shape: String) -> String { "_full(\(name(id)), \(shape), \(reference))" }
-        var out: [String] = []
-        if value {
-            switch kind {
-            case .box: out.append(full(plan.loss.value, "pred.shape[:-1]"))
-            case .multiclass: out.append(full(plan.loss.value, "x[:, :1].shape"))
-            default: out.append(full(plan.loss.value, "x.shape"))
-            }
+        let value: String
+        switch kind {
+        case .box: value = full(roots[0], "pred.shape[:-1]")
+        case .multiclass: value = full(roots[0], "x[:, :1].shape")
+        default: value = full(roots[0], "x.shape")
         }
-        if gradient {
-            let g = plan.loss.gradient
-            out += kind == .box ? ["torch.stack([" + g.map { full($0, "pred.shape[:-1]") }.joined(separator: ", ") + "], -1)"]
-                                : g.map { full($0, "x.shape") }
-        }
-        return out
+        guard roots.count > 1 else { return [value] }
+        let gradients = roots.dropFirst()
+        if kind == .box { return [value, "torch.stack([" + gradients.map { full($0, "pred.shape[:-1]") }.joined(separator: ", ") + "], -1)"] }
+        return [value] + gradients.map { full($0, "x.shape") }
     }
 
     /// The Python expression of node `id` over argument texts `args`; `literal` holds the

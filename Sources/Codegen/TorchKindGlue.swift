@@ -20,8 +20,6 @@ struct TorchKindGlue {
     let writer: TorchGraphWriter
 
     var functionName: String { className + "Function" }
-    /// The Function used under torch.compile (see `functionClass`).
-    var recomputeName: String { "_" + className + "Recompute" }
     /// The keyword argument of each param.
     var keywords: [String] { params.map { PyNames.identifier($0.name) } }
     var inputs: [String] { kind == .box ? ["pred", "target"] : ["x", "y", "w"] }
@@ -29,7 +27,6 @@ struct TorchKindGlue {
     func functionClass() -> String {
         let none = Array(repeating: "None", count: inputs.count + 1).joined(separator: ", ")
         let product = kind == .box ? "grad_value.unsqueeze(-1) * grad" : "grad_value * grad"
-        let args = inputs.joined(separator: ", ")
         return """
         class \(functionName)(torch.autograd.Function):
             \"\"\"The per-sample loss (no reduction) with lossc's gradient as its backward.
@@ -49,26 +46,6 @@ struct TorchKindGlue {
             @staticmethod
             def backward(ctx, grad_value):
                 (grad,) = ctx.saved_tensors
-                return \(product), \(none)
-
-
-        class \(recomputeName)(torch.autograd.Function):
-            \"\"\"The same under torch.compile: the forward computes the value only and saves the inputs,
-            the backward computes lossc's gradient from them, so the compiler fuses each pass (the
-            reduction into the forward, the gradient into the backward) instead of writing the
-            gradient out in the forward and reading it back in the backward.
-            \"\"\"
-
-            @staticmethod
-            def forward(ctx, \(args), p, k):
-                ctx.save_for_backward(\(args))
-                ctx.params = (p, k)
-                return _value(\(args), p, k)
-
-            @staticmethod
-            def backward(ctx, grad_value):
-                \(args) = ctx.saved_tensors
-                grad = _grad(\(args), *ctx.params)
                 return \(product), \(none)
 
 
@@ -150,9 +127,7 @@ struct TorchKindGlue {
         }
         let args = inputs.joined(separator: ", ")
         s += "        if torch.is_grad_enabled() and \(p).requires_grad:\n"
-        s += "            # eager: one pass computes value and gradient; compiled: each pass fused on its own\n"
-        s += "            function = \(recomputeName) if torch.compiler.is_compiling() else \(functionName)\n"
-        s += "            value = function.apply(\(args), self._p, self._k)\n"
+        s += "            value = \(functionName).apply(\(args), self._p, self._k)\n"
         s += "        else:\n"
         s += "            value = _value(\(args), self._p, self._k)\n"
         if kind == .multiclass { s += "        value = value.squeeze(1)\n" }

@@ -150,28 +150,3 @@ def test_loader_caches_by_content(lossc, tmp_path, monkeypatch):
         lossc_torch.load("loss bad: binary\nreturn nope(x)\n")
     with pytest.raises(FileNotFoundError):
         lossc_torch.load(str(tmp_path / "missing.loss"))
-
-
-@pytest.mark.parametrize("name", [n for names in ts.PER_SAMPLE.values() for n in names])
-def test_compile_path_function_matches_eager_function(lossc, name):
-    # the Function used under torch.compile (value in forward, gradient recomputed in backward)
-    # run eagerly: the same value and gradient as the eager Function
-    mod = ts.module(lossc, name)
-    recompute = getattr(mod, "_" + mod.Loss.__name__ + "Recompute")
-    function = getattr(mod, mod.Loss.__name__ + "Function")
-    kind = ts.KIND_OF[name]
-    inputs = list(ts.data(kind, n=20, seed=23))
-    if kind == "multiclass":
-        x, y, w = inputs
-        inputs = [x, torch.nn.functional.one_hot(y, x.shape[1]).double(), w.unsqueeze(1)]
-    elif kind == "binary":
-        inputs = [inputs[0], inputs[1], inputs[2]]
-    criterion = mod.Loss()
-    results = []
-    for f in (function, recompute):
-        first = inputs[0].clone().requires_grad_(True)
-        value = f.apply(first, *inputs[1:], criterion._p, criterion._k)
-        value.sum().backward()
-        results.append((value.detach(), first.grad))
-    assert torch.equal(results[0][0], results[1][0])
-    torch.testing.assert_close(results[1][1], results[0][1], rtol=0, atol=0)
