@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 import torch
 
@@ -14,6 +15,9 @@ if str(PYTHON_DIR) not in sys.path:
     sys.path.insert(0, str(PYTHON_DIR))
 
 import lossc_torch  # noqa: E402
+
+# emitted modules of this test run go to a fresh cache, not the user's ~/.cache
+os.environ.setdefault("LOSSC_TORCH_CACHE", tempfile.mkdtemp(prefix="lossc-torch-tests-"))
 
 REPO = PYTHON_DIR.parent
 EXAMPLES = REPO / "examples"
