@@ -44,7 +44,9 @@ struct TorchKindGlue {
                 return value
 
             @staticmethod
+            @torch.autograd.function.once_differentiable
             def backward(ctx, grad_value):
+                # lossc's first derivative: differentiating it again is an error, not a silent zero
                 (grad,) = ctx.saved_tensors
                 return \(product), \(none)
 

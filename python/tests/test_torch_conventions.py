@@ -150,3 +150,15 @@ def test_loader_caches_by_content(lossc, tmp_path, monkeypatch):
         lossc_torch.load("loss bad: binary\nreturn nope(x)\n")
     with pytest.raises(FileNotFoundError):
         lossc_torch.load(str(tmp_path / "missing.loss"))
+
+
+def test_double_backward_is_an_error(lossc):
+    # the backward is lossc's first derivative: a second derivative through it raises instead
+    # of silently missing lossc's second-order terms (here the incoming gradient depends on s)
+    mod = ts.module(lossc, "focal")
+    x = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    s = torch.rand(5, dtype=torch.float64, requires_grad=True)
+    loss = (mod.Loss(reduction="none")(x, torch.ones(5, dtype=torch.float64)) * s).sum()
+    (grad,) = torch.autograd.grad(loss, x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        grad.sum().backward()
