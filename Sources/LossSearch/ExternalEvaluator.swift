@@ -4,15 +4,15 @@ import LossDSL
 import Glibc
 #endif
 
-/// Fitness from an outside program, for real detectors: `--evaluator 'CMD {loss} {c} {dir}'`.
-/// Each candidate gets a directory with `candidate.loss` (and `candidate.c` when a C emitter is
-/// given); the command runs there under `/bin/sh` (see `EvaluatorProcess`: own process group,
+/// Fitness from an outside program, for real detectors: `--evaluator 'CMD {loss} {c} {torch} {dir}'`.
+/// Each candidate gets a directory with `candidate.loss` (and `candidate.c` / `candidate.py`, the
+/// PyTorch module, when those emitters are given); the command runs there under `/bin/sh` (see `EvaluatorProcess`: own process group,
 /// no inherited descriptors, a timeout that kills the group); the last number its stdout
 /// prints is the fitness. A non-zero exit, a timeout, a crash, no number, NaN or infinity is
 /// recorded as a failed candidate, never an error of the search.
 ///
 /// The paths reach the command two ways: as environment variables (`LOSSC_LOSS`, `LOSSC_C`,
-/// `LOSSC_DIR`: the safe form, no shell parsing at all) and as `{loss}`/`{c}`/`{dir}`
+/// `LOSSC_TORCH`, `LOSSC_DIR`: the safe form, no shell parsing at all) and as `{loss}`/`{c}`/`{torch}`/`{dir}`
 /// placeholders, substituted in one pass (a substituted path is never scanned again) and
 /// single-quoted for the shell.
 public struct ExternalEvaluator: FitnessEvaluator {
@@ -21,17 +21,21 @@ public struct ExternalEvaluator: FitnessEvaluator {
     public let timeout: TimeInterval
     /// C source for `{c}`, when a C emitter is available.
     public let emitC: (@Sendable (Candidate) -> String?)?
+    /// PyTorch module text for `{torch}` (importable straight into a trainer), when available.
+    public let emitTorch: (@Sendable (Candidate) -> String?)?
 
     /// The placeholders: `{name}` in the command and the environment variable with the same
     /// path. One line per placeholder; `files(for:in:)` writes the files they name.
     public static let placeholders: [(name: String, environment: String)] = [
         ("loss", "LOSSC_LOSS"),
         ("c", "LOSSC_C"),
+        ("torch", "LOSSC_TORCH"),
         ("dir", "LOSSC_DIR"),
     ]
 
-    public init(template: String, root: URL, timeout: TimeInterval, emitC: (@Sendable (Candidate) -> String?)? = nil) {
-        self.template = template; self.root = root; self.timeout = timeout; self.emitC = emitC
+    public init(template: String, root: URL, timeout: TimeInterval, emitC: (@Sendable (Candidate) -> String?)? = nil,
+                emitTorch: (@Sendable (Candidate) -> String?)? = nil) {
+        self.template = template; self.root = root; self.timeout = timeout; self.emitC = emitC; self.emitTorch = emitTorch
     }
 
     public func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult {
@@ -72,7 +76,12 @@ public struct ExternalEvaluator: FitnessEvaluator {
             cPath = dir.appendingPathComponent("candidate.c").path
             try OutputFile.write(cPath, text)
         }
-        return ["loss": loss, "c": cPath, "dir": dir.path]
+        var torchPath = ""
+        if let text = emitTorch?(c) {
+            torchPath = dir.appendingPathComponent("candidate.py").path
+            try OutputFile.write(torchPath, text)
+        }
+        return ["loss": loss, "c": cPath, "torch": torchPath, "dir": dir.path]
     }
 
     /// Replaces every `{name}` of the placeholder table in one left-to-right pass: text that a

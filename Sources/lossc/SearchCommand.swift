@@ -6,7 +6,7 @@ import LossSearch
 enum SearchCommand {
     static let spec = CommandSpec(
         name: "search", summary: "Search for new losses (CSE-Autoloss's evolutionary search).",
-        usage: "search [ask | tell RESULTS.jsonl] --kind KIND [--population N] [--generations G] [--seed S] [--workers W] [--checkpoint DIR] [--resume] [--evaluator 'CMD {loss} {c} {dir}'] [--format json]",
+        usage: "search [ask | tell RESULTS.jsonl] --kind KIND [--population N] [--generations G] [--seed S] [--workers W] [--checkpoint DIR] [--resume] [--evaluator 'CMD {loss} {c} {torch} {dir}'] [--format json]",
         options: [
             OptionSpec(name: "kind", value: "KIND", help: "binary, multiclass or box."),
             OptionSpec(name: "population", value: "N", help: "Candidates per generation (default 100)."),
@@ -17,7 +17,7 @@ enum SearchCommand {
             OptionSpec(name: "workers", value: "W", help: "Parallel evaluations (default: all cores)."),
             OptionSpec(name: "checkpoint", value: "DIR", help: "Write DIR/checkpoint.json atomically after every generation."),
             OptionSpec(name: "resume", value: nil, help: "Continue the run in --checkpoint DIR."),
-            OptionSpec(name: "evaluator", value: "CMD", help: "External fitness: a shell command; {loss} {c} {dir} are substituted; the last number printed is the fitness."),
+            OptionSpec(name: "evaluator", value: "CMD", help: "External fitness: a shell command; {loss} {c} {torch} {dir} are substituted (also $LOSSC_LOSS, $LOSSC_C, $LOSSC_TORCH, $LOSSC_DIR); the last number printed is the fitness."),
             OptionSpec(name: "timeout", value: "SECONDS", help: "Time limit per external evaluation (default 600)."),
             OptionSpec(name: "from", value: "FILE.loss", help: "Seed the first generation with this formula.", repeatable: true),
             OptionSpec(name: "no-filters", value: nil, help: "Disable both convergence filters (the vanilla EA)."),
@@ -87,7 +87,7 @@ enum SearchCommand {
                 root = URL(fileURLWithPath: scratch!)
             }
             evaluator = ExternalEvaluator(template: cmd, root: root, timeout: Double(try int(a, "timeout", 600, min: 1)),
-                                          emitC: BuiltinJudge.emitC)
+                                          emitC: BuiltinJudge.emitC, emitTorch: BuiltinJudge.emitTorch)
         } else {
             evaluator = judge
         }
