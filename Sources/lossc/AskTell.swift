@@ -37,6 +37,11 @@ enum AskTell {
                 try writeOutput(cfile.path, text)
                 pairs.append(("c", JSON.string(cfile.path)))
             }
+            if let text = BuiltinJudge.emitTorch(c) {
+                let module = cdir.appendingPathComponent("candidate.py")
+                try writeOutput(module.path, text)
+                pairs.append(("torch", JSON.string(module.path)))
+            }
             manifest.append(pairs)
         }
         let m = batch.appendingPathComponent("manifest.jsonl")

@@ -12,7 +12,7 @@ import Testing
 /// - `text`: a transcript or a picture; its lines starting with `$ ` are commands, run like `sh`
 ///   (`text bench`: like `sh bench`). `text exact`: one `$ ` line whose standard output must be
 ///   exactly the rest of the block (tables the manual copies from lossc itself).
-/// - `sh python`: needs the Python environment; run by `python/tests/test_docs.py`, not here.
+/// - `sh python` (`sh python bench`): needs the Python environment; run by `python/tests/test_docs.py`.
 /// - `output`, `loss`, `swift`, `c`, `python`, `json`, `toml`: not commands.
 ///
 /// In these runs `swift build` and `swift test` do nothing (the test suite is what runs them) and
@@ -21,7 +21,7 @@ struct DocsTests {
     struct Block { let page: String; let line: Int; let info: String; let text: String }
 
     static let runnable: Set<String> = ["sh", "sh bench", "text", "text bench", "text exact"]
-    static let inert: Set<String> = ["sh python", "output", "loss", "swift", "c", "python", "json", "toml"]
+    static let inert: Set<String> = ["sh python", "sh python bench", "output", "loss", "swift", "c", "python", "json", "toml"]
 
     static func pages() throws -> [URL] {
         let docs = CLI.root.appendingPathComponent("docs")
