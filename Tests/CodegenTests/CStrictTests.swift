@@ -85,8 +85,11 @@ import LossDSL
         // Line numbers of each block function's element loop, by function name.
         var loops: [String: Int] = [:], current = ""
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("static void lossc_blk_") { current = String(line.dropFirst("static void lossc_blk_".count).prefix { $0 != "(" }) }
-            if line.contains("for (j = 0; j < m; j++)") { loops[current] = i + 1 }
+            // Baseline copies only (the ISA copies start "static LOSSC_TARGET_…").
+            if line.hasPrefix("static ") {
+                current = line.hasPrefix("static void lossc_blk_") ? String(line.dropFirst("static void lossc_blk_".count).prefix { $0 != "(" }) : ""
+            }
+            if !current.isEmpty, line.contains("for (j = 0; j < m; j++)") { loops[current] = i + 1 }
         }
         #expect(loops.count == 8, "\(loops)")
         func vectorized(_ cc: SystemCompiler, _ flags: [String], marker: String) -> Set<Int> {
