@@ -15,7 +15,7 @@ enum BuildCommand {
             OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's built-in default (repeatable).", repeatable: true),
             OptionSpec(name: "protected", value: nil, help: "CSE-Autoloss's protected log/div/exp."),
             OptionSpec(name: "cc", value: "PATH", help: "C compiler (default $CC, else cc, gcc or clang on PATH)."),
-            OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -std=c99; add -march=native for this machine only)."),
+            OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -ffp-contract=off -std=c99; the library picks its AVX2/AVX-512 code at run time)."),
         ],
         details: """
         The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64 and
@@ -32,7 +32,8 @@ enum BuildCommand {
         let ranking = try RankingCLI.rankingFile(path)
         if ranking != nil, a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
         if let name = a.value("name"), name.isEmpty { throw UsageError("--name must not be empty") }
-        // A library written to a path may be copied to other machines: portable flags by default.
+        // A library written to a path may be copied to other machines: portable flags by default
+        // (the emitted C carries its own AVX2 and AVX-512 copies, chosen at run time).
         var loader = NativeLoader(flags: SystemCompiler.optimizeFlags)
         if let cc = a.value("cc") {
             guard let c = SystemCompiler.named(cc) else { throw UsageError("--cc: '\(cc)' not found") }
