@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 # JAX fixes its thread pool at import: one thread, so it is compared at one thread only.
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
@@ -238,6 +239,7 @@ def main():
                     or os.path.join(ROOT, ".build", "debug", "lossc"))
     ap.add_argument("--losses", default="focal,bce,cross_entropy,giou")
     args = ap.parse_args()
+    warnings.filterwarnings("ignore")  # torch.compile's graph-break notes would bury the table
     d = data(args.elements)
     losses = args.losses.split(",")
 

@@ -122,10 +122,14 @@ enum CRuntime {
         /* The sum of one chunk: samples [b, e) of a job. */
         typedef double (*lossc_chunk_fn)(const void *job, size_t b, size_t e);
 
+        /* One thread's share: with GCC/clang atomics, chunks are taken from a shared counter (a
+           thread the OS delays takes fewer; each sum still lands at its chunk's index); else the
+           fixed range [first, last). */
         struct lossc_part {
             lossc_chunk_fn fn;
             const void *job;
             size_t units, chunk, first, last;
+            size_t *next;
             double *sums;
         };
 
@@ -133,7 +137,12 @@ enum CRuntime {
         {
             const struct lossc_part *p = (const struct lossc_part *)arg;
             size_t c;
+        #if defined(__GNUC__)
+            const size_t count = (p->units + p->chunk - 1) / p->chunk;
+            while ((c = __atomic_fetch_add(p->next, 1, __ATOMIC_RELAXED)) < count) {
+        #else
             for (c = p->first; c < p->last; c++) {
+        #endif
                 const size_t b = c * p->chunk;
                 p->sums[c] = p->fn(p->job, b, p->units - b < p->chunk ? p->units : b + p->chunk);
             }
@@ -161,7 +170,7 @@ enum CRuntime {
             double sums[LOSSC_MAX_CHUNKS];
             struct lossc_part parts[64];
             size_t chunk = LOSSC_CHUNK / (width ? width : 1), least = units / LOSSC_MAX_CHUNKS + 1;
-            size_t count, t, used, c;
+            size_t count, t, used, c, next = 0;
             double total = 0.0;
             if (units == 0) return 0.0;
             chunk = chunk > least ? chunk : least;
@@ -177,6 +186,7 @@ enum CRuntime {
                 parts[t].chunk = chunk;
                 parts[t].first = count * t / used;
                 parts[t].last = count * (t + 1) / used;
+                parts[t].next = &next;
                 parts[t].sums = sums;
             }
         #if defined(LOSSC_THREADS)
