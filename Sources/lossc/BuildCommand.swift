@@ -18,9 +18,12 @@ enum BuildCommand {
             OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -ffp-contract=off -std=c99; the library picks its AVX2/AVX-512 code at run time)."),
         ],
         details: """
-        The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64 and
-        NAME_default_params (ranking losses: NAME_f32 and NAME_f64 only, params fixed at build); see 'lossc emit --target c' for the header and the layouts.
-        -fPIC -shared and -lm are always added. Never pass -ffast-math: it deletes NaN checks.
+        The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64,
+        NAME_default_params, NAME_set_threads(n) (0 = all cores, default 1; same sum bits
+        for any n) and NAME_set_isa(level) (ranking losses: NAME_f32 and NAME_f64 only, params
+        fixed at build); see 'lossc emit --target c' for the header and the layouts. It picks its
+        baseline, AVX2+FMA or AVX-512 code at the first call ($LOSSC_ISA=baseline|avx2|avx512 caps it).
+        -fPIC -shared, -lm and -pthread are always added. Never pass -ffast-math: it deletes NaN checks.
         """)
 
     static func run(_ a: Arguments) throws -> ExitStatus {
@@ -65,7 +68,7 @@ enum BuildCommand {
         if let header = a.value("header") { try writeFileAtomically(header, pair.header) }
         let p = pair.prefix
         Terminal.error("wrote \(output) (" + (ranking != nil ? "\(p)_f32, \(p)_f64: ranking loss, see the header"
-                                                           : "\(p)_f32, \(p)_f64, \(p)_mean_f32, \(p)_mean_f64") + ")\n")
+                                                           : "\(p)_f32, \(p)_f64, \(p)_mean_f32, \(p)_mean_f64, \(p)_set_threads") + ")\n")
         return .success
     }
 }
