@@ -138,13 +138,15 @@ def numpy_fn(loss, d):
         e = ew * eh + 1e-7
         v = np.sum(1 - (i / u - (e - u) / e), dtype=np.float64)
         # gradient through i, u, e (the chain rule by hand, as an autodiff would)
-        dl_di, dl_du, dl_de = -1 / u - 1 / e, i / (u * u) - 1 / e, -u / (e * e)
-        dl_di = dl_di - dl_du                     # u = ap + at - i
+        # L = 2 - i/u - u/e with u = ap + at - i + eps: dL/du, dL/di (direct and through u), dL/de
+        dl_du = i / (u * u) - 1 / e
+        dl_di = -1 / u - dl_du
+        dl_de = u / (e * e)
         f = lambda c: c.astype(np.float32)
         inx, iny = f(iw > 0), f(ih > 0)
         g = np.empty_like(p)
-        g[:, 0] = dl_du * -(py2 - py1) + dl_di * ih * inx * -f(px1 > tx1) + dl_de * eh * f(px1 < tx1)
-        g[:, 1] = dl_du * -(px2 - px1) + dl_di * iw * iny * -f(py1 > ty1) + dl_de * ew * f(py1 < ty1)
+        g[:, 0] = -dl_du * (py2 - py1) - dl_di * ih * inx * f(px1 > tx1) - dl_de * eh * f(px1 < tx1)
+        g[:, 1] = -dl_du * (px2 - px1) - dl_di * iw * iny * f(py1 > ty1) - dl_de * ew * f(py1 < ty1)
         g[:, 2] = dl_du * (py2 - py1) + dl_di * ih * inx * f(px2 < tx2) + dl_de * eh * f(px2 > tx2)
         g[:, 3] = dl_du * (px2 - px1) + dl_di * iw * iny * f(py2 < ty2) + dl_de * ew * f(py2 > ty2)
         return float(v), g
@@ -238,6 +240,8 @@ def main():
     ap.add_argument("--lossc", default=os.environ.get("LOSSC") or shutil.which("lossc")
                     or os.path.join(ROOT, ".build", "debug", "lossc"))
     ap.add_argument("--losses", default="focal,bce,cross_entropy,giou")
+    ap.add_argument("--peers", default="lossc,torch,compile,jax,numpy",
+                    help="which to time (comma list of lossc, torch, compile, jax, numpy)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")  # torch.compile's graph-break notes would bury the table
     d = data(args.elements)
@@ -250,27 +254,33 @@ def main():
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"lossc: cannot build the libraries with {args.lossc}: {e}", file=sys.stderr)
         return 2
+    wanted = set(args.peers.split(","))
     isa_name = ["baseline", "avx2", "avx512"][lc.isa] if 0 <= lc.isa <= 2 else str(lc.isa)
     for t in (1, 2):
         peers.append((f"lossc build ({isa_name})", t, lambda loss, t=t: lc.fn(loss, d, t)))
-    try:
-        import torch
-        tl = torch_losses(torch)
-        for t in (1, 2):
-            peers.append(("torch eager", t, lambda loss, t=t: (torch.set_num_threads(t), torch_fn(torch, tl[loss], loss, d))[1]))
-        for t in (1, 2):
-            compiled = {k: torch.compile(v) for k, v in tl.items()}
-            peers.append(("torch.compile", t, lambda loss, t=t, c=compiled: (torch.set_num_threads(t), torch_fn(torch, c[loss], loss, d))[1]))
-        print(f"torch {torch.__version__}")
-    except ImportError:
-        print("SKIPPED: torch eager and torch.compile (torch is not installed)")
-    try:
-        import jax
-        peers.append(("jax jit(value_and_grad)", 1, lambda loss: jax_fn(jax, loss, d)))
-        print(f"jax {jax.__version__} (1 thread: XLA_FLAGS={os.environ['XLA_FLAGS']})")
-    except ImportError:
-        print("SKIPPED: JAX (jax is not installed)")
-    peers.append(("numpy", 1, lambda loss: numpy_fn(loss, d)))
+    if wanted & {"torch", "compile"}:
+        try:
+            import torch
+            tl = torch_losses(torch)
+            if "torch" in wanted:
+                for t in (1, 2):
+                    peers.append(("torch eager", t, lambda loss, t=t: (torch.set_num_threads(t), torch_fn(torch, tl[loss], loss, d))[1]))
+            if "compile" in wanted:
+                for t in (1, 2):
+                    compiled = {k: torch.compile(v) for k, v in tl.items()}
+                    peers.append(("torch.compile", t, lambda loss, t=t, c=compiled: (torch.set_num_threads(t), torch_fn(torch, c[loss], loss, d))[1]))
+            print(f"torch {torch.__version__}")
+        except ImportError:
+            print("SKIPPED: torch eager and torch.compile (torch is not installed)")
+    if "jax" in wanted:
+        try:
+            import jax
+            peers.append(("jax jit(value_and_grad)", 1, lambda loss: jax_fn(jax, loss, d)))
+            print(f"jax {jax.__version__} (1 thread: XLA_FLAGS={os.environ['XLA_FLAGS']})")
+        except ImportError:
+            print("SKIPPED: JAX (jax is not installed)")
+    if "numpy" in wanted:
+        peers.append(("numpy", 1, lambda loss: numpy_fn(loss, d)))
 
     print(f"value + gradient, float32, {args.elements} logits (GIoU {args.elements // 4} boxes), best of {args.repeat}; "
           f"ratio = peer time / lossc time at the same thread count (> 1: lossc is faster)")
@@ -280,8 +290,6 @@ def main():
         for name, t, make in peers:
             try:
                 fn = make(loss)
-                if name.startswith("lossc") and t == 1:
-                    pass
                 s = best_of(fn, args.repeat)
             except Exception as e:  # a peer failing must not hide the others
                 print(f"{loss:<14} {name:<26} {t:>3}   failed: {type(e).__name__}: {str(e)[:80]}")
