@@ -53,6 +53,8 @@ enum CRuntime {
     /// `LOSSC_X86` and the attribute macros where the compiler has `target` attributes and
     /// `__builtin_cpu_supports` (GCC 6+, clang); elsewhere only the baseline path exists.
     static var isaText: String {
+        // (lossc_isa() == 2 ? name##_avx512 : lossc_isa() == 1 ? name##_avx2 : name)
+        let pick = "(" + CISA.extra.reversed().map { "lossc_isa() == \($0.level) ? name##\($0.suffix) : " }.joined() + "name)"
         var s = """
         /* Per-ISA copies on x86 with GCC or clang (define LOSSC_NO_MULTIVERSION to build the
            baseline only). FMA contraction is off in every copy (the pragma for clang; gcc does
@@ -99,7 +101,7 @@ enum CRuntime {
             }
             return l;
         }
-        #define LOSSC_PICK(name) (lossc_isa() == 2 ? name##_avx512 : lossc_isa() == 1 ? name##_avx2 : name)
+        #define LOSSC_PICK(name) \(pick)
         #else
         static int lossc_isa_set(int level) { (void)level; return 0; }
         #define LOSSC_PICK(name) (name)
