@@ -29,14 +29,19 @@ public enum CEmitter {
         var h = comment + "#ifndef \(guardName)\n#define \(guardName)\n\n#include <stddef.h>\n\n"
         h += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n" + interface.declarations
         h += "#ifdef __cplusplus\n}\n#endif\n\n#endif /* \(guardName) */\n"
-        let c = comment + CPrelude.text + "/* ==== the loss ==== */\n\n" + body(interface)
+        let c = comment + CPrelude.text + CRuntime.text + "/* ==== the loss ==== */\n\n" + body(interface)
         return CSource(header: h, source: c, prefix: interface.prefix)
     }
 
     /// One `.c` file holding several losses after a single prelude (used by the test suite to
     /// compile hundreds of formulas per compiler run). Each entry's name must be distinct.
-    public static func bundle(_ losses: [(loss: CompiledLoss, name: String)], precisions: [CPrecision] = CPrecision.allCases) -> String {
-        var s = "/* lossc bundle of \(losses.count) losses */\n" + CPrelude.text
+    /// `multiversion: false` defines `LOSSC_NO_MULTIVERSION` (the baseline path only: a third
+    /// of the compile time, for tests that check the math rather than the ISA copies).
+    public static func bundle(_ losses: [(loss: CompiledLoss, name: String)], precisions: [CPrecision] = CPrecision.allCases,
+                              multiversion: Bool = true) -> String {
+        var s = "/* lossc bundle of \(losses.count) losses */\n"
+        if !multiversion { s += "#define LOSSC_NO_MULTIVERSION 1\n" }
+        s += CPrelude.text + CRuntime.text
         for (loss, name) in losses {
             let interface = CInterface(plan: KernelPlan(loss), prefix: CNames.identifier(name), precisions: precisions)
             s += "/* ==== \(CNames.commentText(name, multiline: false)) ==== */\n\n" + body(interface)
@@ -49,6 +54,9 @@ public enum CEmitter {
         var s = interface.declarations
         s += "static const \(interface.paramsType) lossc_defaults_\(interface.prefix) = \(interface.defaultsInitializer);\n\n"
         s += "\(interface.paramsType) \(interface.defaultsFunction)(void)\n{\n    return lossc_defaults_\(interface.prefix);\n}\n\n"
+        s += "static int lossc_threads_\(interface.prefix) = 1;\n\n"
+        s += "void \(interface.setThreadsFunction)(int n)\n{\n    lossc_threads_\(interface.prefix) = n < 0 ? 1 : n;\n}\n\n"
+        s += "int \(interface.setISAFunction)(int level)\n{\n    return lossc_isa_set(level);\n}\n\n"
         let writer = CKernelWriter(interface: interface)
         for p in interface.precisions { s += writer.functions(p) }
         return s

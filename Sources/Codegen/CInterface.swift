@@ -19,6 +19,8 @@ struct CInterface {
     func kernelName(_ p: CPrecision) -> String { "\(prefix)_\(p.rawValue)" }
     func meanName(_ p: CPrecision) -> String { "\(prefix)_mean_\(p.rawValue)" }
     var defaultsFunction: String { "\(prefix)_default_params" }
+    var setThreadsFunction: String { "\(prefix)_set_threads" }
+    var setISAFunction: String { "\(prefix)_set_isa" }
 
     /// The data pointers of the kind, with the kind input indices each one carries.
     var dataPointers: [KernelPointer] { kind.kernelPointers }
@@ -57,6 +59,13 @@ struct CInterface {
         s += "} \(paramsType);\n\n"
         s += "/* The params the loss was emitted with (the file's defaults unless overridden). */\n"
         s += "\(paramsType) \(defaultsFunction)(void);\n\n"
+        s += "/* Threads the kernels use: 0 = every online core, default 1. The sum has the same bits for\n"
+        s += "   every count (fixed chunks added in order). Set it before calling, not concurrently. */\n"
+        s += "void \(setThreadsFunction)(int n);\n"
+        s += "/* The instruction-set path, chosen at the first call (or by $LOSSC_ISA = baseline, avx2,\n"
+        s += "   avx512): -1 = the best this CPU has, 0 = baseline, 1 = AVX2+FMA, 2 = AVX-512; capped at\n"
+        s += "   what the CPU has, shared by the losses of one .c file. Returns the level in use. */\n"
+        s += "int \(setISAFunction)(int level);\n\n"
         for p in precisions {
             s += "/* Sum over the n samples of the loss, accumulated in double. params may be NULL (defaults);\n"
             s += "   loss (per-sample values) and \(gradientPointer) (gradient) may be NULL when not wanted. */\n"

@@ -1,20 +1,40 @@
 import LossDSL
 
 extension CKernelWriter {
-    /// The exported kernel of one precision and its `_mean_` twin: resolve params, compute the
-    /// loop-invariant nodes once, pick the version (gradient wanted? default exponents?), run
-    /// it over blocks (or rows), and sum the per-sample losses in 16 double lanes.
-    func kernel(_ p: CPrecision) -> String {
-        let T = p.cType, f = p.helperSuffix
-        let all = plan.allRoots
-        var s = "double \(interface.kernelName(p))(\(interface.parameters(p)))\n{\n"
-        s += preamble(p)
-        let readByAny = Set(pointersRead(all))
-        for d in interface.dataPointers where !readByAny.contains(d.name) { s += "    (void)\(d.name);\n" }
-        s += "    double acc[16] = { 0 };\n"
+    /// The name of the job struct: everything a chunk needs, filled by the kernel.
+    func jobType(_ p: CPrecision) -> String { "struct lossc_job_\(prefix)_\(p.rawValue)" }
+    func chunkName(_ p: CPrecision) -> String { "lossc_chunk_\(prefix)_\(p.rawValue)" }
+    /// Some version reads the loop invariants (the kernel passes them as `inv`).
+    var readsInvariants: Bool { versions.contains { !invariantsRead($0).isEmpty } }
+
+    /// The job struct of one precision: the data pointers the loss reads, the outputs, the
+    /// row width, the invariants and the default-exponent flag.
+    func jobStruct(_ p: CPrecision) -> String {
+        let T = p.cType
+        var s = "\(jobType(p)) {\n"
+        if plan.kind == .multiclass { s += "    size_t classes;\n" }
+        for name in pointersRead(plan.allRoots) { s += "    const \(T) *\(name);\n" }
+        s += "    \(T) *loss;\n    \(T) *\(interface.gradientPointer);\n"
+        if readsInvariants { s += "    \(T) inv[\(plan.invariants.count)];\n" }
+        if plan.hasFastPath { s += "    int fast;\n" }
+        return s + "};\n\n"
+    }
+
+    /// The sum over samples [b, e) of one ISA path: the loop over blocks (or rows) calling
+    /// the version that fits, the per-sample losses summed in 16 double lanes.
+    func chunkFunction(_ p: CPrecision) -> String {
+        let T = p.cType, f = p.helperSuffix, R = "LOSSC_RESTRICT"
         let grad = interface.gradientPointer
+        var s = "static \(isa.attribute)double \(chunkName(p))\(isa.suffix)(const void *job_, size_t b, size_t e)\n{\n"
+        s += "    const \(jobType(p)) *job = (const \(jobType(p)) *)job_;\n"
+        if plan.kind == .multiclass { s += "    const size_t classes = job->classes;\n" }
+        for name in pointersRead(plan.allRoots) { s += "    const \(T) *\(R) \(name) = job->\(name);\n" }
+        if readsInvariants { s += "    const \(T) *\(R) inv = job->inv;\n" }
+        if plan.hasFastPath { s += "    const int fast = job->fast;\n" }
+        s += "    \(T) *\(R) loss = job->loss;\n    \(T) *\(R) \(grad) = job->\(grad);\n"
+        s += "    double acc[16] = { 0 };\n"
         if plan.kind == .multiclass {
-            s += "    size_t r;\n    for (r = 0; r < n; r++) {\n        \(T) v;\n"
+            s += "    size_t r;\n    for (r = b; r < e; r++) {\n        \(T) v;\n"
             s += dispatch(p, indent: "        ") { v in
                 var args = ["classes"]
                 for name in pointersRead(roots(v)) {
@@ -24,12 +44,12 @@ extension CKernelWriter {
                 if v.gradient { args.append("\(grad) + r * classes") }
                 return "v = \(helperName(p, v))(\(args.joined(separator: ", ")));"
             }
-            s += "        if (loss) loss[r] = v;\n        acc[r & 15] += (double)v;\n    }\n"
+            s += "        if (loss) loss[r] = v;\n        acc[(r - b) & 15] += (double)v;\n    }\n"
         } else {
             let stride = plan.kind == .box ? "4 * i" : "i"
             s += "    \(T) lbuf[LOSSC_BLOCK];\n    size_t i;\n"
-            s += "    for (i = 0; i < n; i += LOSSC_BLOCK) {\n"
-            s += "        const size_t m = n - i < LOSSC_BLOCK ? n - i : LOSSC_BLOCK;\n"
+            s += "    for (i = b; i < e; i += LOSSC_BLOCK) {\n"
+            s += "        const size_t m = e - i < LOSSC_BLOCK ? e - i : LOSSC_BLOCK;\n"
             s += "        \(T) *LOSSC_RESTRICT lo = loss ? loss + i : lbuf;\n"
             s += dispatch(p, indent: "        ") { v in
                 var args = ["m"] + pointersRead(roots(v)).map { "\($0) + \(stride)" }
@@ -40,7 +60,26 @@ extension CKernelWriter {
             }
             s += "        lossc_lanes_addd\(f)(acc, lo, m);\n    }\n"
         }
-        s += "    return lossc_lanes_total(acc);\n}\n\n"
+        return s + "    return lossc_lanes_total(acc);\n}\n\n"
+    }
+
+    /// The exported kernel of one precision and its `_mean_` twin: resolve params, compute the
+    /// loop-invariant nodes once, fill the job, and run the chunks of the ISA path in use on
+    /// the loss's thread count (`lossc_run`).
+    func kernel(_ p: CPrecision) -> String {
+        let all = plan.allRoots
+        var s = "double \(interface.kernelName(p))(\(interface.parameters(p)))\n{\n"
+        s += preamble(p)
+        s += "    \(jobType(p)) job;\n"
+        let readByAny = pointersRead(all)
+        for d in interface.dataPointers where !readByAny.contains(d.name) { s += "    (void)\(d.name);\n" }
+        if plan.kind == .multiclass { s += "    job.classes = classes;\n" }
+        for name in readByAny { s += "    job.\(name) = \(name);\n" }
+        s += "    job.loss = loss;\n    job.\(interface.gradientPointer) = \(interface.gradientPointer);\n"
+        if readsInvariants { s += "    memcpy(job.inv, inv, sizeof job.inv);\n" } else if hasInvariants { s += "    (void)inv;\n" }
+        if plan.hasFastPath { s += "    job.fast = fast;\n" }
+        let width = plan.kind == .multiclass ? "classes" : (plan.kind == .box ? "4" : "1")
+        s += "    return lossc_run(n, \(width), LOSSC_PICK(\(chunkName(p))), &job, lossc_threads_\(prefix));\n}\n\n"
         s += "double \(interface.meanName(p))(\(interface.parameters(p)))\n{\n"
         s += "    const double sum = \(interface.kernelName(p))(\(interface.argumentNames));\n"
         s += "    return n ? sum / (double)n : 0.0;\n}\n\n"

@@ -11,6 +11,8 @@ import LossDSL
 /// - `multiclass`: a row function follows the `RowProgram` (passes over the class axis).
 struct CKernelWriter {
     let interface: CInterface
+    /// The ISA path whose copy is being written (the function names carry its suffix).
+    var isa: CISA = .baseline
     var plan: KernelPlan { interface.plan }
     var graph: Graph { plan.graph }
     var prefix: String { interface.prefix }
@@ -41,18 +43,32 @@ struct CKernelWriter {
 
     func roots(_ v: Version) -> [NodeID] { v.gradient ? plan.allRoots : plan.valueRoots }
 
-    /// All functions of one precision.
+    /// All functions of one precision: the per-sample functions and the chunk loop of each
+    /// ISA path (the extra paths only where `LOSSC_X86` is defined), then the kernel.
     func functions(_ p: CPrecision) -> String {
-        var s = ""
-        for v in versions {
-            s += plan.kind == .multiclass ? rowFunction(p, v) : blockFunction(p, v)
+        var s = jobStruct(p) + pathFunctions(p)
+        s += "#if defined(LOSSC_X86)\n"
+        for isa in CISA.extra {
+            var copy = self
+            copy.isa = isa
+            s += copy.pathFunctions(p)
         }
+        s += "#endif\n\n"
         s += kernel(p)
         return s
     }
 
+    /// The functions of one ISA path: per-sample versions and the chunk loop.
+    func pathFunctions(_ p: CPrecision) -> String {
+        var s = ""
+        for v in versions {
+            s += plan.kind == .multiclass ? rowFunction(p, v) : blockFunction(p, v)
+        }
+        return s + chunkFunction(p)
+    }
+
     func helperName(_ p: CPrecision, _ v: Version) -> String {
-        "lossc_\(plan.kind == .multiclass ? "row" : "blk")_\(prefix)_\(p.rawValue)_\(v.suffix)"
+        "lossc_\(plan.kind == .multiclass ? "row" : "blk")_\(prefix)_\(p.rawValue)_\(v.suffix)\(isa.suffix)"
     }
 
     // MARK: shared pieces
@@ -117,7 +133,7 @@ struct CKernelWriter {
         if !invariantsRead(v).isEmpty { params.append("const \(T) *\(R) inv") }
         params.append("\(T) *\(R) lo")
         if v.gradient { params.append("\(T) *\(R) g") }
-        var s = "static void \(helperName(p, v))(\(params.joined(separator: ", ")))\n{\n"
+        var s = "static \(isa.attribute)void \(helperName(p, v))(\(params.joined(separator: ", ")))\n{\n"
         s += load + "    size_t j;\n    for (j = 0; j < m; j++) {\n"
         let e = CExpression(plan: plan, precision: p, fast: v.fast)
         for id in nodes {

@@ -49,14 +49,11 @@ static inline float lossc_impl_from_bits_f(uint32_t u) { float x; memcpy(&x, &u,
 static inline uint64_t lossc_impl_bits_d(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline double lossc_impl_from_bits_d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
-static inline float lossc_impl_abs_f(float x)
-{
-    return lossc_impl_from_bits_f(lossc_impl_bits_f(x) & 0x7fffffffu);
-}
-static inline double lossc_impl_abs_d(double x)
-{
-    return lossc_impl_from_bits_d(lossc_impl_bits_d(x) & UINT64_C(0x7fffffffffffffff));
-}
+/* fabs, not a mask on the bits: both are one AND, but only fabs lets gcc see that
+   |-x| = |x|, so the exp(-|x|) of sigmoid(x), sigmoid(-x), softplus(x) and softplus(-x) in one
+   loss is computed once (clang sees it either way); gcc's code for focal loss was 1.9x slower. */
+static inline float lossc_impl_abs_f(float x) { return fabsf(x); }
+static inline double lossc_impl_abs_d(double x) { return fabs(x); }
 
 /* 2^n for an integer n given in two's complement (uint32 wraps, so no signed overflow);
    the caller guarantees n is in the normal range [-126, 127] ([-1022, 1023] in double). */

@@ -19,7 +19,7 @@ extension CKernelWriter {
         if read.contains("w") { params.append("\(T) w") }
         if !invariantsRead(v).isEmpty { params.append("const \(T) *\(R) inv") }
         if v.gradient { params.append("\(T) *\(R) g") }
-        var s = "static \(T) \(helperName(p, v))(\(params.joined(separator: ", ")))\n{\n" + loadInvariants(p, v)
+        var s = "static \(isa.attribute)\(T) \(helperName(p, v))(\(params.joined(separator: ", ")))\n{\n" + loadInvariants(p, v)
         if v.cached {
             for pass in program.passes {
                 for case .sumExp(let a) in pass.stats { s += "    \(T) e\(a)[LOSSC_ROW];\n" }

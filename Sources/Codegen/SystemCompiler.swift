@@ -7,7 +7,11 @@ public struct SystemCompiler: Sendable {
 
     /// The flags native builds use: optimized and vectorizable without -ffast-math
     /// (`-fno-math-errno` lets sqrt vectorize; NaN and infinity semantics stay intact).
-    public static let optimizeFlags = ["-O3", "-fno-math-errno", "-std=c99"]
+    /// No `-march`: the emitted C carries its own AVX2 and AVX-512 copies and picks one at
+    /// run time, so the library stays portable. `-ffp-contract=off` (also what gcc does in
+    /// ISO C mode and what the emitted pragma asks of clang) keeps a*b+c out of FMA, so every
+    /// copy computes the same bits.
+    public static let optimizeFlags = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-std=c99"]
 
     /// What a compiler run printed and how it ended.
     public struct Output: Sendable {
@@ -57,9 +61,9 @@ public struct SystemCompiler: Sendable {
         return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
     }
 
-    /// Builds a shared library from C files.
+    /// Builds a shared library from C files (with libm and POSIX threads).
     public func sharedLibrary(sources: [String], output: String, flags: [String] = optimizeFlags) -> Output {
-        run(flags + ["-fPIC", "-shared", "-o", output] + sources + ["-lm"])
+        run(flags + ["-fPIC", "-shared", "-o", output] + sources + ["-lm", "-pthread"])
     }
 
     /// A short description (`gcc (Debian 12.2.0-14) 12.2.0`), part of native cache keys.

@@ -15,12 +15,15 @@ enum BuildCommand {
             OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's built-in default (repeatable).", repeatable: true),
             OptionSpec(name: "protected", value: nil, help: "CSE-Autoloss's protected log/div/exp."),
             OptionSpec(name: "cc", value: "PATH", help: "C compiler (default $CC, else cc, gcc or clang on PATH)."),
-            OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -std=c99; add -march=native for this machine only)."),
+            OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -ffp-contract=off -std=c99; the library picks its AVX2/AVX-512 code at run time)."),
         ],
         details: """
-        The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64 and
-        NAME_default_params (ranking losses: NAME_f32 and NAME_f64 only, params fixed at build); see 'lossc emit --target c' for the header and the layouts.
-        -fPIC -shared and -lm are always added. Never pass -ffast-math: it deletes NaN checks.
+        The library exports NAME_f32, NAME_f64, NAME_mean_f32, NAME_mean_f64,
+        NAME_default_params, NAME_set_threads(n) (0 = all cores, default 1; same sum bits
+        for any n) and NAME_set_isa(level) (ranking losses: NAME_f32 and NAME_f64 only, params
+        fixed at build); see 'lossc emit --target c' for the header and the layouts. It picks its
+        baseline, AVX2+FMA or AVX-512 code at the first call ($LOSSC_ISA=baseline|avx2|avx512 caps it).
+        -fPIC -shared, -lm and -pthread are always added. Never pass -ffast-math: it deletes NaN checks.
         """)
 
     static func run(_ a: Arguments) throws -> ExitStatus {
@@ -32,7 +35,8 @@ enum BuildCommand {
         let ranking = try RankingCLI.rankingFile(path)
         if ranking != nil, a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
         if let name = a.value("name"), name.isEmpty { throw UsageError("--name must not be empty") }
-        // A library written to a path may be copied to other machines: portable flags by default.
+        // A library written to a path may be copied to other machines: portable flags by default
+        // (the emitted C carries its own AVX2 and AVX-512 copies, chosen at run time).
         var loader = NativeLoader(flags: SystemCompiler.optimizeFlags)
         if let cc = a.value("cc") {
             guard let c = SystemCompiler.named(cc) else { throw UsageError("--cc: '\(cc)' not found") }
@@ -72,7 +76,7 @@ enum BuildCommand {
         try writeOutputs(files, newFileMode: 0o777)
         let p = pair.prefix
         Terminal.error("wrote \(output) (" + (ranking != nil ? "\(p)_f32, \(p)_f64: ranking loss, see the header"
-                                                           : "\(p)_f32, \(p)_f64, \(p)_mean_f32, \(p)_mean_f64") + ")\n")
+                                                           : "\(p)_f32, \(p)_f64, \(p)_mean_f32, \(p)_mean_f64, \(p)_set_threads") + ")\n")
         return .success
     }
 }

@@ -45,7 +45,7 @@ import LossDSL
         guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
         let all = try Self.formulas()
         let losses = all.map { CompiledLoss.compile($0.formula) }
-        let lib = try CHarness.build(CEmitter.bundle(losses.enumerated().map { ($1, "g\($0)") }), tag: "regressions",
+        let lib = try CHarness.build(CEmitter.bundle(losses.enumerated().map { ($1, "g\($0)") }, multiversion: false), tag: "regressions",
                                      compiler: cc, flags: EmittedRandomTests.flags)
         for (k, loss) in losses.enumerated() {
             let kernel = try NativeKernel(library: lib, prefix: "g\(k)", kind: loss.kind)

@@ -49,7 +49,7 @@ import LossDSL
     /// Whether `f`, emitted and compiled alone, still disagrees on the batches of `seed`.
     static func stillDisagrees(_ f: Formula, seed: UInt64, compiler: SystemCompiler) -> Bool {
         let loss = CompiledLoss.compile(f)
-        guard let lib = try? CHarness.build(CEmitter.bundle([(loss, "s")]), tag: "shrink", compiler: compiler, flags: flags),
+        guard let lib = try? CHarness.build(CEmitter.bundle([(loss, "s")], multiversion: false), tag: "shrink", compiler: compiler, flags: flags),
               let kernel = try? NativeKernel(library: lib, prefix: "s", kind: f.kind) else { return false }
         return (try? disagreements(loss, kernel, seed: seed))?.isEmpty == false
     }
@@ -59,7 +59,7 @@ import LossDSL
         guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
         let formulas = Self.formulas(kind, bundle: bundle)
         let losses = formulas.map { CompiledLoss.compile($0) }
-        let source = CEmitter.bundle(losses.enumerated().map { ($1, "r\($0)") })
+        let source = CEmitter.bundle(losses.enumerated().map { ($1, "r\($0)") }, multiversion: false)
         let lib = try CHarness.build(source, tag: "random-\(kind)-\(bundle)", compiler: cc, flags: Self.flags)
         let tally = Tally()
         var failures: [String] = []

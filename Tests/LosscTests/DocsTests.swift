@@ -77,7 +77,9 @@ struct DocsTests {
         let shim = dir.appendingPathComponent(".shim")
         try fm.createDirectory(at: shim, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: dir) }
-        try fm.createSymbolicLink(at: dir.appendingPathComponent("examples"), withDestinationURL: CLI.root.appendingPathComponent("examples"))
+        for folder in ["examples", "bench"] {
+            try fm.createSymbolicLink(at: dir.appendingPathComponent(folder), withDestinationURL: CLI.root.appendingPathComponent(folder))
+        }
         let bin = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path
         for config in ["debug", "release"] {
             let d = dir.appendingPathComponent(".build/" + config)

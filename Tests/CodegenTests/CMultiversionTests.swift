@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import Codegen
+import LossDSL
+
+/// The emitted C's ISA paths and threads (see `CRuntime`): on random formulas of every kind
+/// (fresh ones when LOSSC_BACKEND_SEED is set) and the examples, every path this CPU has
+/// gives the bits of the baseline path, and 1, 2 and 3 threads give the bits of one thread
+/// on batches of several chunks. (Agreement with the reference evaluator is
+/// EmittedExampleTests' and EmittedRandomTests'; this is about paths agreeing with each other.)
+@Suite(.serialized) struct CMultiversionTests {
+    static let losses: [(loss: CompiledLoss, name: String)] = {
+        var all = EmittedExampleTests.examples.filter { $0.loss.kind != .ranking }.map { ($0.loss, "mv_" + $0.name) }
+        for (k, kind) in [LossKind.binary, .multiclass, .box].enumerated() {
+            var rng = SeededGenerator(seed: RunSeed.value &* 7_919 &+ 5 + UInt64(k))
+            let spec = RandomFormula(kind: kind, maxDepth: 6, maxNodes: 25)
+            for i in 0..<6 { all.append((CompiledLoss.compile(spec.next(using: &rng)), "mvr_\(kind.rawValue)_\(i)")) }
+        }
+        return all
+    }()
+
+    typealias SetInt = @convention(c) (Int32) -> Int32
+    typealias SetVoid = @convention(c) (Int32) -> Void
+
+    static func bits<T: LossReal>(_ o: KernelOutput<T>) -> [UInt64] {
+        [o.sum.bitPattern] + (o.loss + o.gradient).map { UInt64(Double($0).bitPattern) }
+    }
+
+    func check<T: LossReal>(_ lib: NativeLibrary, _ name: String, _ loss: CompiledLoss, as: T.Type) throws {
+        let kernel = try NativeKernel(library: lib, prefix: name, kind: loss.kind)
+        let setISA = unsafeBitCast(try #require(lib.symbol("\(name)_set_isa")), to: SetInt.self)
+        let setThreads = unsafeBitCast(try #require(lib.symbol("\(name)_set_threads")), to: SetVoid.self)
+        let classes = loss.kind == .multiclass ? 81 : 1
+        // 70,001 samples: 3 chunks of 32,768 scalars; multiclass: 1,300 rows of 81 = 4 chunks.
+        let n = loss.kind == .multiclass ? 1_300 : 70_001
+        let batch = TestInputs.batch(loss.kind, n: n, classes: classes, seed: 11, as: T.self)
+        setThreads(1)
+        let best = setISA(-1)
+        #expect(setISA(0) == 0)
+        let base = try #require(kernel.run(batch))
+        for level in 1...max(1, best) where level <= best {
+            #expect(setISA(level) == level)
+            let out = try #require(kernel.run(batch))
+            #expect(Self.bits(out) == Self.bits(base), "\(name) \(T.self): ISA level \(level) differs from the baseline")
+        }
+        _ = setISA(-1)
+        for t in [2, 3, 0] {
+            setThreads(Int32(t))
+            let out = try #require(kernel.run(batch))
+            #expect(Self.bits(out) == Self.bits(base), "\(name) \(T.self): \(t) threads differ from 1")
+        }
+        setThreads(1)
+    }
+
+    @Test func pathsAndThreadCountsAgreeBitForBit() throws {
+        guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
+        let lib = try CHarness.build(CEmitter.bundle(Self.losses), tag: "multiversion", compiler: cc,
+                                     flags: SystemCompiler.optimizeFlags + CHarness.strictFlags)
+        for (loss, name) in Self.losses {
+            try check(lib, name, loss, as: Float.self)
+            try check(lib, name, loss, as: Double.self)
+        }
+    }
+
+    /// The check can fail: gcc in GNU mode contracts a*b+c into FMA in the AVX2 and AVX-512
+    /// copies only, so focal's paths differ there (skipped on CPUs without AVX2 or without gcc).
+    @Test func contractionWouldBeCaught() throws {
+        guard let gcc = SystemCompiler.named("gcc") else { return CHarness.skip("gcc not on PATH") }
+        let focal = try #require(EmittedExampleTests.examples.first { $0.name == "focal" }).loss
+        let lib = try CHarness.build(CEmitter.emit(focal, name: "fma").source, tag: "fma", compiler: gcc,
+                                     flags: ["-O3", "-fno-math-errno", "-ffp-contract=fast", "-std=gnu99"])
+        let setISA = unsafeBitCast(try #require(lib.symbol("fma_set_isa")), to: SetInt.self)
+        guard setISA(-1) >= 1 else { return CHarness.skip("no AVX2+FMA on this CPU") }
+        let kernel = try NativeKernel(library: lib, prefix: "fma", kind: .binary)
+        let batch = TestInputs.batch(.binary, n: 4_001, seed: 3, as: Float.self)
+        let fused = try #require(kernel.run(batch))
+        _ = setISA(0)
+        let plain = try #require(kernel.run(batch))
+        #expect(Self.bits(fused) != Self.bits(plain))
+        _ = setISA(-1)
+    }
+}
