@@ -57,9 +57,7 @@ enum ElementOps {
     static func isFusable(_ op: Op) -> Bool { op.info.fusable }
 
     /// Calls `v` with the type of a fusable operator, or returns nil.
-    static func fusable<V: ElementOpVisitor>(_ op: Op, _ v: V) -> V.Result? {
-        op.info.fusable ? op.withElementFunction(v) : nil
-    }
+    static func fusable<V: ElementOpVisitor>(_ op: Op, _ v: V) -> V.Result? { op.withFusableElementFunction(v) }
 
     /// Calls `v` with the type of any elementwise operator (leaves and class-axis operators,
     /// which the scheduler never passes, get a function that traps).

@@ -73,7 +73,8 @@ public struct OpInfo: Sendable {
     /// True when swapping the two arguments gives bit-identical results in IEEE arithmetic.
     public let commutative: Bool
     /// Cheap (a few instructions, no libm call): the closure backend fuses it into the loop
-    /// of the operator that reads it, so a fused pair stays one tight loop.
+    /// of the operator that reads it, so a fused pair stays one tight loop. Read from
+    /// `Op.withFusableElementFunction`, where it is stated.
     public let fusable: Bool
     /// One line for `--help`, README and diagnostics.
     public let summary: String
@@ -102,19 +103,19 @@ extension Op {
 
     private var tableEntry: OpInfo {
         func i(id: UInt64, _ name: String, _ arity: Int, _ family: OpFamily, _ shape: ShapeRule = .elementwise,
-               deap: String? = nil, c: CSpelling, commutative: Bool = false, fusable: Bool = false,
-               _ summary: String) -> OpInfo {
+               deap: String? = nil, c: CSpelling, commutative: Bool = false, _ summary: String) -> OpInfo {
             OpInfo(id: id, name: name, arity: arity, family: family, shape: shape, deapName: deap,
-                   cSpelling: c, commutative: commutative, fusable: fusable, summary: summary)
+                   cSpelling: c, commutative: commutative,
+                   fusable: withFusableElementFunction(FusableProbe()) != nil, summary: summary)
         }
         switch self {
         case .constant: return i(id: 1, "constant", 0, .leaf, c: .structural, "a numeric literal")
         case .input: return i(id: 2, "input", 0, .leaf, c: .structural, "an input of the loss's kind")
         case .param: return i(id: 3, "param", 0, .leaf, c: .structural, "a tunable parameter")
-        case .neg: return i(id: 4, "neg", 1, .searchSpace, deap: "Neg", c: .prefix("-"), fusable: true, "-a")
+        case .neg: return i(id: 4, "neg", 1, .searchSpace, deap: "Neg", c: .prefix("-"), "-a")
         case .exp: return i(id: 5, "exp", 1, .searchSpace, deap: "Exp", c: .libm("exp"), "e^a")
         case .log: return i(id: 6, "log", 1, .searchSpace, deap: "Log", c: .libm("log"), "natural logarithm (NaN for a < 0)")
-        case .abs: return i(id: 7, "abs", 1, .searchSpace, deap: "Abs", c: .libm("fabs"), fusable: true, "|a|")
+        case .abs: return i(id: 7, "abs", 1, .searchSpace, deap: "Abs", c: .libm("fabs"), "|a|")
         case .sqrt: return i(id: 8, "sqrt", 1, .searchSpace, deap: "Sqrt", c: .libm("sqrt"), "square root (NaN for a < 0)")
         case .softmax: return i(id: 9, "softmax", 1, .searchSpace, .classMap, deap: "Softmax", c: .structural, "softmax over the class axis")
         case .softplus: return i(id: 10, "softplus", 1, .searchSpace, deap: "Softplus", c: .helper("softplus"), "log(1 + e^a), computed stably")
@@ -122,7 +123,7 @@ extension Op {
         case .tanh: return i(id: 12, "tanh", 1, .searchSpace, deap: "Tanh", c: .libm("tanh"), "hyperbolic tangent")
         case .sin: return i(id: 13, "sin", 1, .searchSpace, deap: "Sin", c: .libm("sin"), "sine")
         case .cos: return i(id: 14, "cos", 1, .searchSpace, deap: "Cos", c: .libm("cos"), "cosine")
-        case .relu: return i(id: 15, "relu", 1, .searchSpace, deap: "Relu", c: .helper("relu"), fusable: true, "max(a, 0)")
+        case .relu: return i(id: 15, "relu", 1, .searchSpace, deap: "Relu", c: .helper("relu"), "max(a, 0)")
         case .scaledGD: return i(id: 16, "scaled_gd", 1, .searchSpace, deap: "Sgdf", c: .helper("scaled_gd"),
                                  "scaled Gudermannian S-curve (gud(pi*a/4)*2/pi + 1)/2: R -> (0,1), 1/2 and slope 1/4 at 0")
         case .scaledALF: return i(id: 17, "scaled_alf", 1, .searchSpace, deap: "Salf", c: .helper("scaled_alf"),
@@ -131,23 +132,23 @@ extension Op {
                                   "scaled error-function S-curve (erf(sqrt(pi)*a/4) + 1)/2: R -> (0,1), 1/2 and slope 1/4 at 0; NOT the textbook erf")
         case .scaledERFC: return i(id: 19, "scaled_erfc", 1, .searchSpace, deap: "Serfc", c: .helper("scaled_erfc"),
                                    "1 - scaled_erf(a), computed without cancellation")
-        case .add: return i(id: 20, "add", 2, .searchSpace, deap: "Add", c: .infix("+"), commutative: true, fusable: true, "a + b")
-        case .sub: return i(id: 21, "sub", 2, .searchSpace, deap: "Sub", c: .infix("-"), fusable: true, "a - b")
-        case .mul: return i(id: 22, "mul", 2, .searchSpace, deap: "Mul", c: .infix("*"), commutative: true, fusable: true, "a * b")
-        case .div: return i(id: 23, "div", 2, .searchSpace, deap: "Div", c: .infix("/"), fusable: true, "a / b")
+        case .add: return i(id: 20, "add", 2, .searchSpace, deap: "Add", c: .infix("+"), commutative: true, "a + b")
+        case .sub: return i(id: 21, "sub", 2, .searchSpace, deap: "Sub", c: .infix("-"), "a - b")
+        case .mul: return i(id: 22, "mul", 2, .searchSpace, deap: "Mul", c: .infix("*"), commutative: true, "a * b")
+        case .div: return i(id: 23, "div", 2, .searchSpace, deap: "Div", c: .infix("/"), "a / b")
         case .dot: return i(id: 24, "dot", 2, .searchSpace, .classReduce, deap: "Dot", c: .structural, commutative: true,
                             "sum over the class axis of a * b")
         case .pow: return i(id: 25, "pow", 2, .extra, c: .libm("pow"), "a ^ b (written a ^ b with a constant or param b)")
         case .log1p: return i(id: 26, "log1p", 1, .extra, c: .libm("log1p"), "log(1 + a), accurate for small a")
         case .expm1: return i(id: 27, "expm1", 1, .extra, c: .libm("expm1"), "e^a - 1, accurate for small a")
-        case .min: return i(id: 28, "min", 2, .extra, c: .helper("min"), commutative: true, fusable: true, "the smaller of a and b")
-        case .max: return i(id: 29, "max", 2, .extra, c: .helper("max"), commutative: true, fusable: true, "the larger of a and b")
-        case .select: return i(id: 30, "select", 3, .extra, c: .helper("select"), fusable: true, "b where a > 0, else c")
+        case .min: return i(id: 28, "min", 2, .extra, c: .helper("min"), commutative: true, "the smaller of a and b")
+        case .max: return i(id: 29, "max", 2, .extra, c: .helper("max"), commutative: true, "the larger of a and b")
+        case .select: return i(id: 30, "select", 3, .extra, c: .helper("select"), "b where a > 0, else c")
         case .stopGradient: return i(id: 31, "stop_gradient", 1, .extra, c: .structural, "a, with a zero derivative")
         case .sum: return i(id: 32, "sum", 1, .extra, .classReduce, c: .structural, "sum over the class axis")
         case .logSoftmax: return i(id: 33, "log_softmax", 1, .extra, .classMap, c: .structural, "log(softmax(a)), computed stably")
         case .sign: return i(id: 34, "sign", 1, .helper, c: .helper("sign"), "-1, 0 or 1")
-        case .step: return i(id: 35, "step", 1, .helper, c: .helper("step"), fusable: true, "1 where a > 0, else 0")
+        case .step: return i(id: 35, "step", 1, .helper, c: .helper("step"), "1 where a > 0, else 0")
         case .cosh: return i(id: 36, "cosh", 1, .helper, c: .libm("cosh"), "hyperbolic cosine")
         }
     }
