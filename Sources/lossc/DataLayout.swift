@@ -67,9 +67,14 @@ struct DataLayout {
         }
         func num(_ c: Int) throws -> T {
             let s = row[c].trimmingCharacters(in: .whitespaces)
-            guard let d = Double(s) else { throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a number") }
+            guard let d = CLINumber.cell(s[...]) else { throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a number") }
             if !d.isFinite, !allowNonFinite {
                 throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a finite number", hint: "pass --allow-nonfinite to evaluate it anyway")
+            }
+            // Finite in Double but not in the precision asked for (1e39 in float32): refused like inf.
+            if d.isFinite, !T(d).isFinite, !allowNonFinite {
+                throw reader.error(column: c + 1, "'\(truncateText(String(s)))' overflows \(T.self == Float.self ? "float32" : "the precision")",
+                                   hint: "float32 holds magnitudes up to 3.4e38; use --precision f64, or --allow-nonfinite")
             }
             return T(d)
         }

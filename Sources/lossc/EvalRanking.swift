@@ -46,7 +46,7 @@ enum EvalRanking {
             guard row.count == header.count else { throw reader.error(column: 1, "expected \(header.count) values, found \(row.count)") }
             func num(_ c: Int) throws -> Double {
                 let text = row[c].trimmingCharacters(in: .whitespaces)
-                guard let d = Double(text) else { throw reader.error(column: c + 1, "'\(truncateText(text))' is not a number") }
+                guard let d = CLINumber.cell(text[...]) else { throw reader.error(column: c + 1, "'\(truncateText(text))' is not a number") }
                 return d
             }
             let score = try num(sc), label = try num(yc), quality = try uc.map(num) ?? 0
