@@ -82,4 +82,19 @@ struct DataArgumentsCLITests {
         let a = try CLI.run(["search", "ask", "--kind", "binary", "--population", "64", "--from", "examples/bce.loss", "--checkpoint", "\(d)/ck"])
         #expect(a.status == 0 && a.out.contains("candidates to evaluate"), "\(a.out)\(a.err)")
     }
+
+    /// Values outside the documented domain are errors naming the cell.
+    @Test func outOfDomainValues() throws {
+        let cases: [(String, String, String)] = [
+            ("examples/bce.loss", "x,y\n1,5\n", ":2:2: error: y = 5.0 is outside [0, 1]"),
+            ("examples/focal.loss", "x,y,w\n1,1,-0.5\n", ":2:3: error: w = -0.5 is outside [0, 1]"),
+            ("examples/giou.loss", "x1,y1,x2,y2,tx1,ty1,tx2,ty2\n10,0,5,10,0,0,10,10\n", ":2:3: error: inverted box: x2 = 5.0 is less than x1 = 10.0"),
+            ("examples/ap_loss.loss", "s,y,u\n0.5,1,7\n0.2,0,0\n", ":2:3: error: the quality 7 is outside [0, 1]"),
+        ]
+        for (loss, csv, message) in cases {
+            let r = try CLI.run(["eval", loss, "--data", "-"], stdin: csv)
+            #expect(r.status == 2 && r.err.contains("-" + message), "\(loss): \(r.err)")
+        }
+        #expect(try CLI.run(["eval", "examples/bce.loss", "--data", "-"], stdin: "x,y\n1,0.25\n").status == 0, "soft labels are in the domain")
+    }
 }
