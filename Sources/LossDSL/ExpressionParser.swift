@@ -113,6 +113,16 @@ extension Parser {
                 case .newline, .end, .comment:
                     break loop
                 default:
+                    // A statement keyword inside an open '(' means the paren was never closed (the
+                    // newlines inside parens were skipped): point at the paren, not at the keyword.
+                    if depth > 0, t.kind == .identifier, ["return", "let", "param", "curve", "loss"].contains(text(t)),
+                       let open = stack.last(where: { if case .paren = $0 { return true }; if case .call = $0 { return true }; return false }) {
+                        var span = t.span
+                        if case .paren(let sp) = open { span = sp }
+                        if case .call(_, _, let o, _) = open { span = o }
+                        throw Diagnostic("unterminated-expression", at: span, "this '(' is never closed",
+                                         hint: "add ')' before the next statement ('\(text(t))' starts one)")
+                    }
                     throw Diagnostic("expected-operator", at: t.span, "expected an operator or the end of the line, found \(describe(t))",
                                      hint: t.kind == .leftParen || t.kind == .identifier || t.kind == .number
                                         ? "multiplication is written with '*'" : nil)

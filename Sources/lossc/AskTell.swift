@@ -18,6 +18,7 @@ enum AskTell {
             if pending.chosen.isEmpty {
                 try search.complete(pending, fitness: [])
                 Terminal.write("generation \(pending.stats.generation + 1): no candidate passed the filters; recorded. Run 'ask' again.\n")
+                Terminal.error(SearchCommand.emptyFunnelHint(search.state) + "\n")
                 return .success
             }
             try search.park(pending)

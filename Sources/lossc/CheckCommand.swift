@@ -25,6 +25,7 @@ enum CheckCommand {
         """)
 
     static func run(_ a: Arguments) throws -> ExitStatus {
+        diagnosticsAsJSON = a.has("json")
         if let file = try RankingCLI.rankingFile(a.positionals[0]) { return try CheckRanking.run(a, file: file) }
         let formula = try loadFormula(a.positionals[0], params: try parseParams(a.values["param"] ?? []))
         let stages: CheckPipeline.Stages = try a.choice("stage", default: .all)

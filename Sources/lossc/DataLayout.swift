@@ -67,9 +67,14 @@ struct DataLayout {
         }
         func num(_ c: Int) throws -> T {
             let s = row[c].trimmingCharacters(in: .whitespaces)
-            guard let d = Double(s) else { throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a number") }
+            guard let d = CLINumber.cell(s[...]) else { throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a number") }
             if !d.isFinite, !allowNonFinite {
                 throw reader.error(column: c + 1, "'\(truncateText(String(s)))' is not a finite number", hint: "pass --allow-nonfinite to evaluate it anyway")
+            }
+            // Finite in Double but not in the precision asked for (1e39 in float32): refused like inf.
+            if d.isFinite, !T(d).isFinite, !allowNonFinite {
+                throw reader.error(column: c + 1, "'\(truncateText(String(s)))' overflows \(T.self == Float.self ? "float32" : "the precision")",
+                                   hint: "float32 holds magnitudes up to 3.4e38; use --precision f64, or --allow-nonfinite")
             }
             return T(d)
         }
@@ -89,7 +94,34 @@ struct DataLayout {
             oneHot[k] = 1
             out[1] = .vector(oneHot)
         }
+        try checkDomain(out, reader: reader)
         return out
+    }
+
+    /// Values outside the documented input domain are errors (not silently evaluated): labels
+    /// y and qualities w in [0, 1] (soft labels allowed), boxes with x1 <= x2 and y1 <= y2.
+    /// Non-finite values are left to --allow-nonfinite.
+    func checkDomain<T: LossReal>(_ out: [InputValue<T>], reader: CSVReader) throws {
+        func column(_ name: String) -> Int { (columns[kind.inputs.firstIndex { $0.name == name } ?? -1]?.first ?? 0) + 1 }
+        switch kind {
+        case .binary, .multiclass:
+            for (i, name) in [(1, "y"), (2, "w")] {
+                let values: [T]
+                switch out[i] { case .scalar(let v): values = [v]; case .vector(let v): values = v }
+                if let bad = values.first(where: { $0.isFinite && !(0...1).contains($0) }) {
+                    let col = kind == .multiclass && name == "y" ? (yIndexColumn.map { $0 + 1 } ?? (columns[1]?.first ?? 0) + 1) : column(name)
+                    throw reader.error(column: col, "\(name) = \(bad) is outside [0, 1]",
+                                       hint: name == "y" ? "labels are 0 or 1 (soft labels in between)" : "w is an IoU or quality in [0, 1]")
+                }
+            }
+        case .box:
+            for (lo, hi) in [("x1", "x2"), ("y1", "y2"), ("tx1", "tx2"), ("ty1", "ty2")] {
+                guard let a = kind.inputs.firstIndex(where: { $0.name == lo }), let b = kind.inputs.firstIndex(where: { $0.name == hi }),
+                      case .scalar(let l) = out[a], case .scalar(let h) = out[b], l.isFinite, h.isFinite, h < l else { continue }
+                throw reader.error(column: column(hi), "inverted box: \(hi) = \(h) is less than \(lo) = \(l)", hint: "boxes are x1,y1,x2,y2 with x1 <= x2 and y1 <= y2")
+            }
+        default: break
+        }
     }
 }
 

@@ -46,7 +46,7 @@ enum EvalRanking {
             guard row.count == header.count else { throw reader.error(column: 1, "expected \(header.count) values, found \(row.count)") }
             func num(_ c: Int) throws -> Double {
                 let text = row[c].trimmingCharacters(in: .whitespaces)
-                guard let d = Double(text) else { throw reader.error(column: c + 1, "'\(truncateText(text))' is not a number") }
+                guard let d = CLINumber.cell(text[...]) else { throw reader.error(column: c + 1, "'\(truncateText(text))' is not a number") }
                 return d
             }
             let score = try num(sc), label = try num(yc), quality = try uc.map(num) ?? 0
@@ -55,6 +55,7 @@ enum EvalRanking {
                 throw reader.error(column: yc + 1, "the label \(formatNumber(label)) is not 1 (positive), 0 (negative) or -1 (ignored)")
             }
             guard quality.isFinite else { throw reader.error(column: uc! + 1, "the quality \(quality) is not finite") }
+            guard (0...1).contains(quality) else { throw reader.error(column: uc! + 1, "the quality \(formatNumber(quality)) is outside [0, 1]") }
             s.append(T(score)); y.append(T(label)); u.append(T(quality))
         }
         if s.isEmpty { Terminal.error("lossc eval: warning: '\(data)' has a header but no rows\n") }

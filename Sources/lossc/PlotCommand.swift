@@ -34,7 +34,7 @@ enum PlotCommand {
         }
         let range = try pair(a.value("range") ?? "-8,8", "--range")
         let ws = try (a.value("w") ?? "1").split(separator: ",").map { s -> Double in
-            guard let v = Double(s), (0...1).contains(v) else { throw UsageError("--w: '\(s)' is not a number in [0, 1]") }
+            guard let v = CLINumber.parse(s), (0...1).contains(v) else { throw UsageError("--w: '\(s)' is not a number in [0, 1]") }
             return v
         }
         guard let classes = Int(a.value("classes") ?? "5"), classes >= 2, classes <= 1000 else {
@@ -59,8 +59,12 @@ enum PlotCommand {
     }
 
     static func pair(_ s: String, _ flag: String) throws -> (Double, Double) {
-        let p = s.split(separator: ",").compactMap { Double($0) }
+        let p = s.split(separator: ",", omittingEmptySubsequences: false).compactMap { CLINumber.parse($0) }
         guard p.count == 2, p[0] < p[1], p[0].isFinite, p[1].isFinite else { throw UsageError("\(flag) expects LO,HI with LO < HI") }
+        // The sample spacing (HI - LO)/240 must be finite and resolvable: -1e308,1e308 overflows.
+        guard (p[1] - p[0]).isFinite, abs(p[0]) <= 1e6, abs(p[1]) <= 1e6 else {
+            throw UsageError("\(flag) \(s): plotted ranges are limited to [-1e6, 1e6]", hint: "e.g. --range -20,20")
+        }
         return (p[0], p[1])
     }
 

@@ -12,7 +12,7 @@ enum RankingCLI {
     /// Parses a ranking loss, printing its diagnostics and throwing `Failure` on error.
     static func load(_ file: SourceFile, params: [String: Double]) throws -> RankingFormula {
         do { return try RankingFormula.parse(file, params: params) } catch {
-            Terminal.error(error.render(color: Terminal.stderrColor))
+            reportDiagnostics(error)
             throw Failure(status: .badInput)
         }
     }

@@ -136,8 +136,22 @@ struct SVGFigure {
 
     func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
 
+    /// Text for an XML element or attribute: markup characters escaped, and characters XML 1.0
+    /// forbids (controls other than tab/newline, U+FFFE/U+FFFF, lone surrogates) replaced by U+FFFD.
     func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\t", "\n": out.unicodeScalars.append(u)
+            default:
+                let v = u.value
+                out.unicodeScalars.append(v < 0x20 || v == 0xFFFE || v == 0xFFFF || (v >= 0x7F && v < 0xA0) ? "\u{FFFD}" : u)
+            }
+        }
+        return out
     }
 }

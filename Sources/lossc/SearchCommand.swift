@@ -112,6 +112,7 @@ enum SearchCommand {
             } catch let e as SearchError { throw UsageError(e.description) }
             let json = try a.choice("format", default: OutputFormat.text) == .json
             let refs = a.value("evaluator") == nil ? references(judge) : []
+            if search.state.best(1).isEmpty { Terminal.error(emptyFunnelHint(search.state) + "\n") }
             Terminal.write(json ? SearchReport.json(search.state, references: refs) : SearchReport.text(search.state, references: refs))
             return .success
         }
@@ -157,11 +158,21 @@ enum SearchCommand {
             guard f.kind == kind else { throw UsageError("\(path) is a \(f.kind.rawValue) loss; the search is for \(kind.rawValue)") }
             guard let g = Genome(formula: f) else {
                 throw UsageError("\(path) uses operators outside the search space (\(f.outsideSearchSpace.map(\.name).joined(separator: ", ")))",
-                                 hint: "seeds must be written with the 21 search-space operators")
+                                 hint: "seeds must be written with the 21 search-space operators ('lossc ops'): e.g. a^2 as a * a, "
+                                     + "a constant exponent as repeated products; or seed with examples/bce.loss")
             }
             c.seeds.append(g.text)
         }
         return c
+    }
+
+    /// What to change when no candidate reached the fitness stage (a small random population
+    /// rarely has one that passes stage 1).
+    static func emptyFunnelHint(_ s: SearchState) -> String {
+        let seen = s.history.reduce(0) { $0 + $1.generated }
+        return "lossc search: note: no candidate passed the filters (\(seen) generated). Try a larger --population "
+            + "(e.g. 2000), seed the first generation with --from FILE.loss (a loss written with the 21 search-space "
+            + "operators, e.g. examples/bce.loss), or --no-filters (the vanilla EA)."
     }
 
     /// A resumed run keeps its stored settings: an option that contradicts one is refused (it

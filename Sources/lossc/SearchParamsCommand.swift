@@ -147,7 +147,7 @@ enum SearchParamsCommand {
         var ranges: [String: (lo: Double, hi: Double)] = [:]
         for r in a.values["range"] ?? [] {
             let parts = r.split(separator: "=", maxSplits: 1).map(String.init)
-            let bounds = parts.count == 2 ? parts[1].split(separator: ":").map { Double($0) } : []
+            let bounds = parts.count == 2 ? parts[1].split(separator: ":").map { CLINumber.parse($0) } : []
             guard parts.count == 2, bounds.count == 2, let lo = bounds[0], let hi = bounds[1] else {
                 throw UsageError("--range expects NAME=LO:HI, got '\(r)'", hint: "e.g. --range delta=0.1:4")
             }

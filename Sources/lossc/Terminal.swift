@@ -110,7 +110,7 @@ func writeOutputs(_ files: [(path: String, bytes: [UInt8])], newFileMode: mode_t
 func loadFormula(_ path: String, params: [String: Double]) throws -> Formula {
     let file = SourceFile(path: path, bytes: try readFile(path))
     do { return try Formula.parse(file, params: params) } catch {
-        Terminal.error(error.render(color: Terminal.stderrColor))
+        reportDiagnostics(error)
         throw Failure(status: .badInput)
     }
 }
@@ -126,8 +126,8 @@ func parseParams(_ values: [String]) throws -> [String: Double] {
         guard parts.count == 2, !parts[0].isEmpty else {
             throw UsageError("--param expects NAME=VALUE, got '\(v)'", hint: "e.g. --param gamma=1.5")
         }
-        guard let d = Double(parts[1].trimmingCharacters(in: .whitespaces)), d.isFinite else {
-            throw UsageError("--param \(parts[0]): '\(parts[1])' is not a finite number")
+        guard let d = CLINumber.parse(parts[1].trimmingCharacters(in: .whitespaces)), d.isFinite else {
+            throw UsageError("--param \(parts[0]): '\(parts[1])' is not a finite decimal number", hint: "numbers are written as in .loss files: 2, 1.5, 2e-3")
         }
         out[parts[0]] = d
     }
@@ -151,4 +151,23 @@ func isSpecialFile(_ path: String) -> Bool {
     guard stat(path, &st) == 0 else { return false }
     let t = st.st_mode & S_IFMT
     return t != S_IFREG && t != S_IFDIR
+}
+
+/// Set by `check --json`: diagnostics of a file that does not compile are also printed on
+/// stdout as JSON (`{"file", "result": "error", "diagnostics": [...]}`), so a tool reading the
+/// JSON gets them instead of nothing.
+nonisolated(unsafe) var diagnosticsAsJSON = false
+
+/// Prints a file's diagnostics on stderr (and as JSON on stdout under `check --json`).
+func reportDiagnostics(_ error: DiagnosticError) {
+    Terminal.error(error.render(color: Terminal.stderrColor))
+    guard diagnosticsAsJSON else { return }
+    let items = error.diagnostics.map { d -> String in
+        let (line, column) = d.span.map { error.file.location(of: $0.start) } ?? (0, 0)
+        return JSON.object([("file", JSON.string(error.file.path)), ("line", "\(line)"), ("column", "\(column)"),
+                            ("severity", JSON.string(d.severity.rawValue)), ("id", JSON.string(d.id)),
+                            ("message", JSON.string(d.message)), ("hint", d.hint.map(JSON.string) ?? "null")])
+    }
+    Terminal.write(JSON.object([("file", JSON.string(error.file.path)), ("result", JSON.string("error")),
+                                ("diagnostics", JSON.array(items))]) + "\n")
 }
