@@ -17,7 +17,12 @@ public enum CNames {
     /// always do, and the body encoding decodes left to right without ambiguity, so two
     /// different names never give the same identifier (`int` → `vint_`, `a b` → `va_x20b_`).
     public static func identifier(_ name: String) -> String {
-        if isPlain(name) { return name }
+        isPlain(name) ? name : encoded(name)
+    }
+
+    /// The encoded form of `identifier(_:)`: `v` + body + `_` (shared with `PyNames`, whose
+    /// plain names differ only in the reserved words).
+    static func encoded(_ name: String) -> String {
         var out = "v"
         for b in name.utf8 {
             if isAlnum(b) { out.append(Character(Unicode.Scalar(b))) }
@@ -29,6 +34,11 @@ public enum CNames {
 
     /// Whether `name` may be used as an identifier unchanged (see `identifier(_:)`).
     public static func isPlain(_ name: String) -> Bool {
+        hasPlainSyntax(name) && !reserved.contains(name)
+    }
+
+    /// ASCII letters, digits and single inner underscores, starting with a letter.
+    static func hasPlainSyntax(_ name: String) -> Bool {
         let b = Array(name.utf8)
         guard let first = b.first, isAlpha(first), b.last != UInt8(ascii: "_") else { return false }
         var previousUnderscore = false
@@ -42,7 +52,7 @@ public enum CNames {
                 return false
             }
         }
-        return !reserved.contains(name)
+        return true
     }
 
     /// Text that can sit inside a `/* ... */` C comment (or a Swift `//` comment) without

@@ -63,10 +63,33 @@ public struct NativeLoader: Sendable {
         let compiler = try requireCompiler()
         let key = ContentHash.hex(source, compiler.version, flags.joined(separator: " "), Codegen.version)
         let library = cacheDirectory.appendingPathComponent("\(key).so").path
-        if !FileManager.default.fileExists(atPath: library) {
-            try build(source, compiler: compiler, to: library, keepSourceAs: cacheDirectory.appendingPathComponent("\(key).c").path)
+        let keep = cacheDirectory.appendingPathComponent("\(key).c").path
+        // A damaged entry (a truncated file maps pages past its end: SIGBUS in dlopen) is
+        // rebuilt, never loaded; so is one that dlopen refuses.
+        if !FileManager.default.fileExists(atPath: library) || !NativeLoader.isCompleteSharedObject(library) {
+            try build(source, compiler: compiler, to: library, keepSourceAs: keep)
         }
-        return try NativeLibrary(path: library)
+        do { return try NativeLibrary(path: library) } catch {
+            try build(source, compiler: compiler, to: library, keepSourceAs: keep)
+            return try NativeLibrary(path: library)
+        }
+    }
+
+    /// Whether a file is a whole shared object: an ELF header whose program and section
+    /// header tables lie inside the file (a truncated or emptied cache entry fails). Other
+    /// object formats (Mach-O) are only checked for being non-empty.
+    static func isCompleteSharedObject(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        guard let size = try? h.seekToEnd(), size > 0 else { return false }
+        try? h.seek(toOffset: 0)
+        guard let head = try? h.read(upToCount: 64), head.count == 64 else { return false }
+        let b = [UInt8](head)
+        guard b[0] == 0x7f, b[1] == 0x45, b[2] == 0x4c, b[3] == 0x46 else { return b[0] != 0x7f }
+        guard b[4] == 2, b[5] == 1 else { return true }   // only 64-bit little-endian ELF is measured
+        func u(_ o: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(b[o + $1]) << (8 * UInt64($1)) } }
+        let ph = u(0x20, 8) + u(0x36, 2) * u(0x38, 2), sh = u(0x28, 8) + u(0x3A, 2) * u(0x3C, 2)
+        return ph <= size && sh <= size
     }
 
     /// Compiles `source` into a shared library at `path`, atomically (temporary name + rename).
@@ -97,8 +120,8 @@ public struct NativeLoader: Sendable {
 
 /// A 128-bit content hash (two independent 64-bit FNV-1a streams, finalized), as hex: a cache
 /// key, not a security boundary.
-enum ContentHash {
-    static func hex(_ parts: String...) -> String {
+public enum ContentHash {
+    public static func hex(_ parts: String...) -> String {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x6c62_272e_07bb_0142
         for part in parts {
             for byte in part.utf8 + [0] {

@@ -62,4 +62,10 @@ public struct BuiltinJudge: CandidateFilter, FitnessEvaluator {
     public static let emitC: @Sendable (Candidate) -> String? = { c in
         CEmitter.emit(c.compiled, name: "candidate").source
     }
+
+    /// The emitted PyTorch module of a candidate, for external evaluators: `CandidateLoss`
+    /// (also bound to `Loss`), an `nn.Module` whose backward is lossc's gradient.
+    public static let emitTorch: @Sendable (Candidate) -> String? = { c in
+        c.compiled.kind == .ranking ? nil : TorchEmitter.emit(c.compiled, name: "candidate").text
+    }
 }

@@ -1,78 +1,99 @@
 import Foundation
+import LossDSL
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Fitness from an outside program, for real detectors: `--evaluator 'CMD {loss} {c} {dir}'`.
-/// Each candidate gets a directory with `candidate.loss` (and `candidate.c` when a C emitter is
-/// given); the command runs there under `/bin/sh`, in its own process group, with a timeout;
-/// the last number its stdout prints is the fitness. A non-zero exit, a timeout, a crash, no
-/// number, NaN or infinity is recorded as a failed candidate, never an error of the search.
+/// Fitness from an outside program, for real detectors: `--evaluator 'CMD {loss} {c} {torch} {dir}'`.
+/// Each candidate gets a directory with `candidate.loss` (and `candidate.c` / `candidate.py`, the
+/// PyTorch module, when those emitters are given); the command runs there under `/bin/sh` (see `EvaluatorProcess`: own process group,
+/// no inherited descriptors, a timeout that kills the group); the last number its stdout
+/// prints is the fitness. A non-zero exit, a timeout, a crash, no number, NaN or infinity is
+/// recorded as a failed candidate, never an error of the search.
+///
+/// The paths reach the command two ways: as environment variables (`LOSSC_LOSS`, `LOSSC_C`,
+/// `LOSSC_TORCH`, `LOSSC_DIR`: the safe form, no shell parsing at all) and as `{loss}`/`{c}`/`{torch}`/`{dir}`
+/// placeholders, substituted in one pass (a substituted path is never scanned again) and
+/// single-quoted for the shell.
 public struct ExternalEvaluator: FitnessEvaluator {
     public let template: String
     public let root: URL
     public let timeout: TimeInterval
     /// C source for `{c}`, when a C emitter is available.
     public let emitC: (@Sendable (Candidate) -> String?)?
+    /// PyTorch module text for `{torch}` (importable straight into a trainer), when available.
+    public let emitTorch: (@Sendable (Candidate) -> String?)?
 
-    public init(template: String, root: URL, timeout: TimeInterval, emitC: (@Sendable (Candidate) -> String?)? = nil) {
-        self.template = template; self.root = root; self.timeout = timeout; self.emitC = emitC
+    /// The placeholders: `{name}` in the command and the environment variable with the same
+    /// path. One line per placeholder; `files(for:in:)` writes the files they name.
+    public static let placeholders: [(name: String, environment: String)] = [
+        ("loss", "LOSSC_LOSS"),
+        ("c", "LOSSC_C"),
+        ("torch", "LOSSC_TORCH"),
+        ("dir", "LOSSC_DIR"),
+    ]
+
+    public init(template: String, root: URL, timeout: TimeInterval, emitC: (@Sendable (Candidate) -> String?)? = nil,
+                emitTorch: (@Sendable (Candidate) -> String?)? = nil) {
+        self.template = template; self.root = root; self.timeout = timeout; self.emitC = emitC; self.emitTorch = emitTorch
     }
 
     public func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult {
         let dir = root.appendingPathComponent("gen-\(generation)").appendingPathComponent("cand-\(index)")
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let loss = dir.appendingPathComponent("candidate.loss")
-            try c.source.write(to: loss, atomically: true, encoding: .utf8)
-            var cPath = ""
-            if let text = emitC?(c) {
-                let u = dir.appendingPathComponent("candidate.c")
-                try text.write(to: u, atomically: true, encoding: .utf8)
-                cPath = u.path
-            }
-            let command = template
-                .replacingOccurrences(of: "{loss}", with: shellQuote(loss.path))
-                .replacingOccurrences(of: "{c}", with: shellQuote(cPath))
-                .replacingOccurrences(of: "{dir}", with: shellQuote(dir.path))
-            return run(command, in: dir)
-        } catch {
-            return .fail("could not prepare \(dir.path): \(error.localizedDescription)")
+        let values: [String: String]
+        do { values = try files(for: c, in: dir) } catch {
+            return .fail("could not prepare \(dir.path): \(error)")
+        }
+        let command = ExternalEvaluator.substitute(template, values)
+        var env: [String: String] = [:]
+        for p in ExternalEvaluator.placeholders { env[p.environment] = values[p.name] ?? "" }
+        let outcome = EvaluatorProcess.run(command, in: dir.path, environment: env, timeout: timeout)
+        switch outcome {
+        case .failed(let why): return .fail(why)
+        case .exited(let output):
+            guard let v = lastNumber(in: output) else { return .fail("no number in the evaluator's output") }
+            guard v.isFinite else { return .fail("the evaluator returned \(v)") }
+            return .pass(v)
         }
     }
 
-    func run(_ command: String, in dir: URL) -> StageResult {
-        let p = Process()
-        // Foundation starts the child in a process group of its own, so on a timeout the whole
-        // group (the shell and whatever it started) can be killed at once.
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.currentDirectoryURL = dir
-        let outURL = dir.appendingPathComponent("stdout.txt"), errURL = dir.appendingPathComponent("stderr.txt")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        guard let out = try? FileHandle(forWritingTo: outURL), let err = try? FileHandle(forWritingTo: errURL) else {
-            return .fail("cannot write in \(dir.path)")
+    /// Writes the candidate's files; the value of every placeholder ("" when there is no file).
+    func files(for c: Candidate, in dir: URL) throws -> [String: String] {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let loss = dir.appendingPathComponent("candidate.loss").path
+        try OutputFile.write(loss, c.source)
+        var cPath = ""
+        if let text = emitC?(c) {
+            cPath = dir.appendingPathComponent("candidate.c").path
+            try OutputFile.write(cPath, text)
         }
-        defer { try? out.close(); try? err.close() }
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        p.terminationHandler = { _ in done.signal() }
-        do { try p.run() } catch { return .fail("cannot start the evaluator: \(error.localizedDescription)") }
-        if done.wait(timeout: .now() + timeout) == .timedOut {
-            kill(-p.processIdentifier, SIGKILL)
-            kill(p.processIdentifier, SIGKILL)
-            done.wait()
-            return .fail("timed out after \(formatSeconds(timeout))")
+        var torchPath = ""
+        if let text = emitTorch?(c) {
+            torchPath = dir.appendingPathComponent("candidate.py").path
+            try OutputFile.write(torchPath, text)
         }
-        if p.terminationReason == .uncaughtSignal { return .fail("killed by signal \(p.terminationStatus)") }
-        if p.terminationStatus != 0 { return .fail("exit status \(p.terminationStatus)") }
-        let text = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-        guard let v = lastNumber(in: text) else { return .fail("no number in the evaluator's output") }
-        guard v.isFinite else { return .fail("the evaluator returned \(v)") }
-        return .pass(v)
+        return ["loss": loss, "c": cPath, "torch": torchPath, "dir": dir.path]
+    }
+
+    /// Replaces every `{name}` of the placeholder table in one left-to-right pass: text that a
+    /// substitution inserted is never scanned again, so a path containing `{c}` stays a path.
+    /// Values are single-quoted for `/bin/sh`; unknown `{…}` are left as they are.
+    public static func substitute(_ template: String, _ values: [String: String]) -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let after = rest[rest.index(after: open)...]
+            if let close = after.firstIndex(of: "}"), let v = values[String(after[..<close])],
+               placeholders.contains(where: { $0.name == String(after[..<close]) }) {
+                out += shellQuote(v)
+                rest = after[after.index(after: close)...]
+            } else {
+                out += "{"
+                rest = after
+            }
+        }
+        return out + rest
     }
 }
 

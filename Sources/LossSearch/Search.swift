@@ -41,6 +41,7 @@ public final class Search: @unchecked Sendable {
     /// Runs the remaining generations (all of them for a new state).
     public func run() throws {
         while state.generation < state.config.generations {
+            if let sig = Interruption.requested { throw SearchError.interrupted(sig) }
             try step()
         }
     }
@@ -58,6 +59,9 @@ public final class Search: @unchecked Sendable {
         let fit = parallelMap(jobs.map { (candidate: $0.0, index: $0.1) }, workers: workers) { job in
             self.evaluator.fitness(job.candidate, generation: gen, index: job.index)
         }
+        // Interrupted: the generation in flight is not recorded; the checkpoint keeps the last
+        // complete one and a resumed run repeats this generation exactly.
+        if let sig = Interruption.requested { throw SearchError.interrupted(sig) }
         var p = pending
         p.stats.fitnessSeconds = Date().timeIntervalSince(t0)
         try complete(p, fitness: fit)
@@ -166,19 +170,30 @@ public final class Search: @unchecked Sendable {
         return out
     }
 
-    /// Maps in parallel over at most `workers` threads, results in input order.
+    /// Maps in parallel over `workers` threads of its own (not `concurrentPerform`, which
+    /// caps at the core count: external evaluations wait on processes, so N workers must mean
+    /// N at once), results in input order.
     func parallelMap<T, R>(_ items: [T], workers: Int? = nil, _ f: @escaping @Sendable (T) -> R) -> [R] where T: Sendable, R: Sendable {
         if items.isEmpty { return [] }
         let n = min(items.count, workers ?? self.workers)
         let results = ResultBox<R>(count: items.count)
         let next = Counter()
-        DispatchQueue.concurrentPerform(iterations: n) { _ in
+        let work: @Sendable () -> Void = {
             while true {
                 let i = next.take()
                 if i >= items.count { break }
                 results.set(i, f(items[i]))
             }
         }
+        if n == 1 { work(); return results.values() }
+        let group = DispatchGroup()
+        for _ in 0..<n {
+            group.enter()
+            let t = Thread { work(); group.leave() }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        group.wait()
         return results.values()
     }
 }

@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 import LossDSL
 
@@ -68,12 +69,22 @@ public struct PendingGeneration: Codable, Sendable, Equatable {
     public var chosenIndex: [Int]
     /// When the generation started (its wall time includes waiting for ask/tell results).
     public var started: Date? = nil
+    /// Results told so far, by id ("generation-index"); the batch completes when all have one.
+    public var results: [String: StageResult]? = nil
+
+    /// The id of each chosen candidate, in order.
+    public var ids: [String] { chosenIndex.map { "\(stats.generation)-\($0)" } }
+    /// Ids still without a result.
+    public var outstanding: [String] { ids.filter { results?[$0] == nil } }
 }
 
 /// Everything needed to continue a run: written atomically after every generation.
 public struct SearchState: Codable, Sendable, Equatable {
-    public static let formatVersion = 1
+    /// 2: with `checksum` (version 1 files, without one, are still read).
+    public static let formatVersion = 2
     public var version = SearchState.formatVersion
+    /// A hash of the rest of the state as written: an edited or damaged checkpoint is refused.
+    public var checksum: String?
     public var config: SearchConfig
     /// Generations completed.
     public var generation = 0
@@ -98,16 +109,31 @@ public struct SearchState: Codable, Sendable, Equatable {
             .prefix(n).map { ($0.key, $0.value) }
     }
 
-    /// Writes the checkpoint atomically (temporary file + rename): a crash leaves the previous one.
-    public func save(to dir: URL) throws {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    /// The canonical bytes of the state without its checksum, and their hash.
+    func canonical() throws -> (data: Data, hash: String) {
+        var s = self
+        s.checksum = nil
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try enc.encode(self)
-        try data.write(to: dir.appendingPathComponent("checkpoint.json"), options: .atomic)
+        let data = try enc.encode(s)
+        return (data, ContentHash.hex(String(decoding: data, as: UTF8.self)))
     }
 
-    /// Loads a checkpoint, with a clear error for a missing, truncated or edited file.
+    /// Writes the checkpoint atomically (`OutputFile`: temporary file, fsync, rename): a crash
+    /// leaves the previous one; a failed write is an error, never a silently short file.
+    public func save(to dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var s = self
+        s.version = SearchState.formatVersion
+        s.checksum = try s.canonical().hash
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        do { try OutputFile.write(dir.appendingPathComponent("checkpoint.json").path, [UInt8](try enc.encode(s))) } catch let e as OutputError {
+            throw SearchError.checkpoint(e.description)
+        }
+    }
+
+    /// Loads a checkpoint, with a clear error for a missing, truncated, edited or inconsistent file.
     public static func load(from dir: URL) throws -> SearchState {
         let url = dir.appendingPathComponent("checkpoint.json")
         guard let data = FileManager.default.contents(atPath: url.path) else {
@@ -117,13 +143,33 @@ public struct SearchState: Codable, Sendable, Equatable {
         do { state = try JSONDecoder().decode(SearchState.self, from: data) } catch {
             throw SearchError.checkpoint("\(url.path) is corrupt (\(describe(error))); refusing to start over and lose its results — move it away to start a new run")
         }
-        guard state.version == formatVersion else {
-            throw SearchError.checkpoint("\(url.path) has format version \(state.version); this lossc reads version \(formatVersion)")
+        guard state.version == formatVersion || state.version == 1 else {
+            throw SearchError.checkpoint("\(url.path) has format version \(state.version); this lossc reads versions 1 and \(formatVersion)")
         }
-        guard LossKind(rawValue: state.config.kind) != nil, state.generation >= 0, state.generation <= state.config.generations else {
-            throw SearchError.checkpoint("\(url.path) is inconsistent (kind or generation out of range)")
+        if state.version >= 2 {
+            guard let sum = state.checksum, sum == (try? state.canonical().hash) else {
+                throw SearchError.checkpoint("\(url.path) fails its checksum (edited or damaged); refusing to resume from it — restore it, or move it away to start a new run")
+            }
         }
+        if let problem = state.inconsistency() { throw SearchError.checkpoint("\(url.path) is inconsistent: \(problem)") }
         return state
+    }
+
+    /// What is impossible in this state (a hand-edited file), or nil.
+    func inconsistency() -> String? {
+        let c = config
+        guard LossKind(rawValue: c.kind)?.isSupported == true else { return "unknown kind '\(c.kind)'" }
+        guard c.population > 0, c.topK > 0, c.parents > 0, c.maxHeight >= 2, c.maxSize >= 3, c.generations >= 0 else {
+            return "population, top-k, parents must be positive; height >= 2, size >= 3"
+        }
+        guard generation >= 0, generation <= c.generations else { return "generation \(generation) outside 0...\(c.generations)" }
+        guard history.count == generation else { return "\(history.count) generations of history for generation \(generation)" }
+        if let p = pending {
+            guard p.stats.generation == generation else { return "the pending batch is for generation \(p.stats.generation), not \(generation)" }
+            guard p.chosen.count == p.chosenIndex.count, Set(p.chosenIndex).count == p.chosenIndex.count,
+                  p.chosen.allSatisfy({ p.records[$0] != nil }) else { return "the pending batch lists unknown or repeated candidates" }
+        }
+        return nil
     }
 }
 
@@ -131,10 +177,13 @@ public struct SearchState: Codable, Sendable, Equatable {
 public enum SearchError: Error, CustomStringConvertible {
     case checkpoint(String)
     case configuration(String)
+    /// SIGINT/SIGTERM arrived: evaluators were stopped and the generation in flight dropped.
+    case interrupted(Int32)
 
     public var description: String {
         switch self {
         case .checkpoint(let s), .configuration(let s): return s
+        case .interrupted(let sig): return "interrupted by signal \(sig)"
         }
     }
 }

@@ -24,24 +24,26 @@ enum AskTell {
         }
         let batch = dir.appendingPathComponent("batch-\(pending.stats.generation)")
         var manifest = ""
-        for (key, index) in zip(pending.chosen, pending.chosenIndex) {
+        let outstanding = Set(pending.outstanding)
+        for (key, index) in zip(pending.chosen, pending.chosenIndex) where outstanding.contains("\(pending.stats.generation)-\(index)") {
             guard let r = pending.records[key], let g = Genome(text: r.genome, kind: search.kind), let c = Candidate(g) else { continue }
             let id = "\(pending.stats.generation)-\(index)"
             let cdir = batch.appendingPathComponent("cand-\(index)")
             try FileManager.default.createDirectory(at: cdir, withIntermediateDirectories: true)
             let loss = cdir.appendingPathComponent("candidate.loss")
-            try c.source.write(to: loss, atomically: true, encoding: .utf8)
+            try writeOutput(loss.path, c.source)
             var pairs = [("id", JSON.string(id)), ("key", JSON.string(key)), ("loss", JSON.string(loss.path))]
             if let text = BuiltinJudge.emitC(c) {
                 let cfile = cdir.appendingPathComponent("candidate.c")
-                try text.write(to: cfile, atomically: true, encoding: .utf8)
+                try writeOutput(cfile.path, text)
                 pairs.append(("c", JSON.string(cfile.path)))
             }
             manifest += JSON.object(pairs) + "\n"
         }
         let m = batch.appendingPathComponent("manifest.jsonl")
-        try writeFileAtomically(m.path, manifest)
-        Terminal.write("generation \(pending.stats.generation + 1)/\(s.config.generations): \(pending.chosen.count) candidates to evaluate\n")
+        try writeOutput(m.path, manifest)
+        Terminal.write("generation \(pending.stats.generation + 1)/\(s.config.generations): \(outstanding.count) candidates to evaluate"
+                       + (outstanding.count < pending.chosen.count ? " (of \(pending.chosen.count); the others have results)" : "") + "\n")
         Terminal.write("manifest: \(m.path)\n")
         Terminal.write("then: lossc search tell RESULTS.jsonl --checkpoint \(dir.path)   (lines: {\"id\": \"…\", \"fitness\": 0.41} or {\"id\": \"…\", \"error\": \"…\"})\n")
         return .success
@@ -52,21 +54,26 @@ enum AskTell {
             throw UsageError("no batch is waiting for results", hint: "run 'lossc search ask --checkpoint \(dir.path)' first")
         }
         let text = String(decoding: try readFile(results), as: UTF8.self)
-        var byID: [String: StageResult] = [:]
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty { continue }
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(t.utf8))) as? [String: Any], let id = obj["id"] as? String else {
-                throw UsageError("expected {\"id\": …, \"fitness\": …} or {\"id\": …, \"error\": …}", location: "\(results):\(n + 1):1")
-            }
-            if let f = obj["fitness"] as? Double, f.isFinite { byID[id] = .pass(f) }
-            else { byID[id] = .fail((obj["error"] as? String) ?? "no usable fitness (\(obj["fitness"].map { "\($0)" } ?? "missing"))") }
+        var p = pending
+        let told: [String: StageResult]
+        do {
+            told = try TellResults.parse(text, pending: p.outstanding, generation: p.stats.generation, told: Set((p.results ?? [:]).keys))
+        } catch {
+            throw UsageError(error.message,
+                             hint: "nothing was recorded; the batch still waits for \(p.outstanding.count) results",
+                             location: error.line.map { "\(results):\($0):1" })
         }
-        let ids = pending.chosenIndex.map { "\(pending.stats.generation)-\($0)" }
-        let unknown = Set(byID.keys).subtracting(ids)
-        if !unknown.isEmpty { Terminal.error("lossc search tell: warning: ignoring unknown ids \(unknown.sorted().prefix(5).joined(separator: ", "))\n") }
-        let verdicts = ids.map { byID[$0] ?? .fail("no result reported") }
-        try search.complete(pending, fitness: verdicts)
+        p.results = (p.results ?? [:]).merging(told) { _, new in new }
+        let missing = p.outstanding
+        if !missing.isEmpty {
+            try search.park(p)
+            Terminal.write("recorded \(told.count) results; \(missing.count) of \(p.chosen.count) candidates still wait "
+                           + "(\(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")): "
+                           + "tell their results, or run 'ask' again for their manifest\n")
+            return .success
+        }
+        let verdicts = p.ids.map { p.results?[$0] ?? .fail("no result reported") }
+        try search.complete(p, fitness: verdicts)
         return .success
     }
 }

@@ -66,7 +66,7 @@ enum BenchCKernels {
         }
         defer { if a.value("keep") == nil { try? FileManager.default.removeItem(at: dir) } }
         let c = dir.appendingPathComponent("bench.c").path, exe = dir.appendingPathComponent("bench").path
-        try writeFileAtomically(c, source)
+        try writeOutput(c, source)
         Terminal.write("compiler: \(cc.version)\nflags:    \(flags.joined(separator: " "))\n")
         Terminal.flush()
         let build = cc.run(flags + ["-std=c99", c, "-o", exe, "-lm"])

@@ -45,23 +45,31 @@ enum BuildCommand {
             loader.flags = f.split(separator: " ").map(String.init)
             guard loader.flags.allSatisfy({ $0.hasPrefix("-") }) else { throw UsageError("--flags: every flag must start with '-'") }
         }
+        // The compiler writes into a private directory; the library (and the header) are then
+        // installed together, all or nothing, through OutputFile.
+        let work = try privateDirectory("build")
+        defer { removeTree(work) }
+        let built = work + "/lib.so"
         // The formula is loaded (usage errors) before anything is built.
         let build: () throws(NativeError) -> CSource
         if let file = ranking {
             let f = try RankingCLI.load(file, params: params)
-            build = { () throws(NativeError) in try loader.buildRankingLibrary(f, name: a.value("name"), output: output) }
+            build = { () throws(NativeError) in try loader.buildRankingLibrary(f, name: a.value("name"), output: built) }
         } else {
             let formula = try loadFormula(path, params: params)
             guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
             let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
-            build = { () throws(NativeError) in try loader.buildLibrary(loss, name: a.value("name"), output: output) }
+            build = { () throws(NativeError) in try loader.buildLibrary(loss, name: a.value("name"), output: built) }
         }
         let pair: CSource
         do { pair = try build() } catch {
             Terminal.error("lossc build: error: \(error.message)\n")
             return .badInput
         }
-        if let header = a.value("header") { try writeFileAtomically(header, pair.header) }
+        guard let library = FileManager.default.contents(atPath: built) else { throw UsageError("the compiler wrote no library") }
+        var files = [(path: output, bytes: [UInt8](library))]
+        if let header = a.value("header") { files.append((header, Array(pair.header.utf8))) }
+        try writeOutputs(files, newFileMode: 0o777)
         let p = pair.prefix
         Terminal.error("wrote \(output) (" + (ranking != nil ? "\(p)_f32, \(p)_f64: ranking loss, see the header"
                                                            : "\(p)_f32, \(p)_f64, \(p)_mean_f32, \(p)_mean_f64") + ")\n")

@@ -2,17 +2,17 @@ import Codegen
 import Foundation
 import LossDSL
 
-/// `lossc emit FILE --target c|swift`: write the loss as C kernels (a `.h/.c` pair) or as one
-/// standalone Swift file.
+/// `lossc emit FILE --target c|swift|torch`: write the loss as C kernels (a `.h/.c` pair), as one
+/// standalone Swift file, or as a PyTorch module (one `.py` file).
 enum EmitCommand {
     static let spec = CommandSpec(
-        name: "emit", summary: "Emit the loss and its gradient as C kernels or a standalone Swift file.",
-        usage: "emit FILE --target c|swift [-o PATH] [--precision f32|f64|both] [--name NAME] [--param k=v]",
+        name: "emit", summary: "Emit the loss and its gradient as C kernels, a standalone Swift file or a PyTorch module.",
+        usage: "emit FILE --target c|swift|torch [-o PATH] [--precision f32|f64|both] [--name NAME] [--param k=v]",
         options: [
-            OptionSpec(name: "target", value: "c|swift", help: "Backend (default c)."),
-            OptionSpec(name: "output", value: "PATH", help: "c: writes PATH.h and PATH.c (a .c/.h suffix is dropped); swift: PATH. Default: stdout.", short: "o"),
-            OptionSpec(name: "precision", value: "f32|f64|both", help: "Kernel precisions (default both)."),
-            OptionSpec(name: "name", value: "NAME", help: "Symbol prefix (default: the loss name; sanitized)."),
+            OptionSpec(name: "target", value: "c|swift|torch", help: "Backend (default c)."),
+            OptionSpec(name: "output", value: "PATH", help: "c: writes PATH.h and PATH.c (a .c/.h suffix is dropped); swift, torch: PATH. Default: stdout.", short: "o"),
+            OptionSpec(name: "precision", value: "f32|f64|both", help: "Kernel precisions (default both; c and swift only)."),
+            OptionSpec(name: "name", value: "NAME", help: "Symbol prefix, or torch class name stem (default: the loss name; sanitized)."),
             OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's emitted default (repeatable).", repeatable: true),
             OptionSpec(name: "protected", value: nil, help: "CSE-Autoloss's protected log/div/exp."),
         ],
@@ -25,9 +25,12 @@ enum EmitCommand {
         returns the batch loss and writes the gradient (O(n log n): sort + prefix sums); params
         are fixed at emission (--param), --protected does not apply.
         Build with e.g. 'cc -O3 -fno-math-errno -c NAME.c' (never -ffast-math).
+        torch: one Python module (imports torch and math only) with NAMELoss, an nn.Module
+        (params as keyword arguments, reduction='none'|'mean'|'sum'), whose backward is lossc's
+        gradient; e.g. FocalLoss(alpha=0.25, gamma=2.0)(x, y). See docs/torch.md.
         """)
 
-    enum Target: String { case c, swift }
+    enum Target: String { case c, swift, torch }
     enum Precisions: String { case f32, f64, both }
 
     static func run(_ a: Arguments) throws -> ExitStatus {
@@ -53,16 +56,27 @@ enum EmitCommand {
         case .c:
             try write(CEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path), a)
         case .swift:
-            let text = SwiftEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path)
-            guard let out = a.value("output") else { Terminal.write(text); return .success }
-            try writeFileAtomically(out, text)
-            Terminal.error("wrote \(out)\n")
+            try writeText(SwiftEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path), a)
+        case .torch:
+            if a.value("precision") != nil { throw UsageError("--precision does not apply to --target torch", hint: "the module computes in its inputs' dtype") }
+            try writeText(TorchEmitter.emit(loss, name: name, sourcePath: path).text, a)
         }
         return .success
     }
 
+    /// One file: stdout without -o (or with '-o -'), else PATH.
+    static func writeText(_ text: String, _ a: Arguments) throws {
+        guard let out = a.value("output") else { return Terminal.write(text) }
+        try writeOutput(out, text)
+        if out != "-" { Terminal.error("wrote \(out)\n") }
+    }
+
     /// A ranking loss: C only (the Swift backend for ranking losses is the library's `RankingKernel`).
     static func emitRanking(_ a: Arguments, file: SourceFile, name: String?, target: Target, precisions: [CPrecision]) throws -> ExitStatus {
+        if target == .torch {
+            throw UsageError("\(file.path): ranking losses are not yet supported for --target torch",
+                             hint: "use --target c (the O(n log n) kernel) and call it through ctypes")
+        }
         guard target == .c else {
             throw UsageError("\(file.path): ranking losses have no standalone Swift emitter",
                              hint: "use --target c, or the library's RankingKernel from Swift")
@@ -80,10 +94,12 @@ enum EmitCommand {
     /// The C pair: the `.c` on stdout without -o, else `BASE.h` and `BASE.c` (a `.c`/`.h` suffix on -o dropped).
     static func write(_ out: CSource, _ a: Arguments) throws {
         guard var base = a.value("output") else { return Terminal.write(out.source) }
-        if base.hasSuffix(".c") || base.hasSuffix(".h") { base.removeLast(2) }
+        if base != "-", !isSpecialFile(base), base.hasSuffix(".c") || base.hasSuffix(".h") { base.removeLast(2) }
         guard !base.isEmpty, !base.hasSuffix("/") else { throw UsageError("-o: '\(a.value("output")!)' names no file") }
-        try writeFileAtomically(base + ".h", out.header)
-        try writeFileAtomically(base + ".c", out.source)
+        // stdout, a device or a FIFO takes the .c alone (as without -o), never PATH.h/PATH.c beside it.
+        if base == "-" { return Terminal.write(out.source) }
+        if isSpecialFile(base) { return try writeOutput(base, out.source) }
+        try writeOutputs([(base + ".h", Array(out.header.utf8)), (base + ".c", Array(out.source.utf8))])
         Terminal.error("wrote \(base).h and \(base).c (prefix '\(out.prefix)')\n")
     }
 }

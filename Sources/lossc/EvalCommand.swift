@@ -54,14 +54,14 @@ enum EvalCommand {
     static func evaluate<T: LossReal & CustomStringConvertible>(_ loss: CompiledLoss, data: String, format: OutputFormat,
                                                                 allowNonFinite: Bool, as: T.Type, into out: inout OutputSink) throws {
         let reader = try CSVReader(path: data)
-        guard let header = reader.nextRow() else { throw UsageError("'\(data)' is empty: expected a header row") }
+        guard let header = try reader.nextRow() else { throw UsageError("'\(data)' is empty: expected a header row") }
         let layout = try DataLayout(kind: loss.kind, header: header.map { String($0).trimmingCharacters(in: .whitespaces) }, reader: reader)
         let ev = loss.evaluator(T.self)
         let columns = ["loss"] + layout.gradientColumns(loss.gradientNames)
         if format == .csv { out.write(columns.joined(separator: ",") + "\n") }
         else { out.write("{\"columns\": " + JSON.array(columns.map(JSON.string)) + ", \"rows\": [") }
         var sum = 0.0, count = 0
-        while let row = reader.nextRow() {
+        while let row = try reader.nextRow() {
             let inputs: [InputValue<T>] = try layout.inputs(row, reader: reader, allowNonFinite: allowNonFinite)
             let (l, g) = CompiledLoss.unpack(ev.evaluate(inputs), inputs: inputs)
             sum += Double(l); count += 1
@@ -80,41 +80,43 @@ enum EvalCommand {
     }
 }
 
-/// Where command output goes: stdout (streamed), or a file streamed to a temporary name in
-/// the same directory and renamed into place only when everything succeeded, so memory stays
+/// Where command output goes: stdout (streamed, also for `-o -`), or an `OutputFile`
+/// streamed to a temporary file and installed only when everything succeeded, so memory stays
 /// bounded and an error never leaves half a file.
 struct OutputSink {
     let path: String?
-    private var temp: String?
-    private var handle: UnsafeMutablePointer<FILE>?
+    private var file: OutputFile?
+    private var opened = false
 
-    init(path: String?) { self.path = path }
+    init(path: String?) { self.path = path == "-" ? nil : path }
 
     mutating func write(_ s: String) {
         guard let path else { Terminal.write(s); return }
-        if handle == nil {
-            let t = path + ".tmp-\(getpid())"
-            temp = t
-            handle = fopen(t, "w")
+        if !opened {
+            opened = true
+            file = try? OutputFile(path)
         }
-        if let h = handle { fputs(s, h) }
+        file?.write(s)
     }
 
     mutating func finish() throws {
         guard let path else { return }
-        if handle == nil { write("") }
-        guard let h = handle, let t = temp else { throw UsageError("cannot write '\(path)'") }
-        let failed = ferror(h) != 0
-        fclose(h); handle = nil
-        if failed || rename(t, path) != 0 {
-            unlink(t)
-            throw UsageError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+        if !opened {
+            opened = true
+            do { file = try OutputFile(path) } catch { throw UsageError(error.description) }
         }
+        guard let f = file else {
+            // Opening failed at the first write: report why.
+            do { _ = try OutputFile(path) } catch { throw UsageError(error.description) }
+            throw UsageError("cannot write '\(path)'")
+        }
+        file = nil
+        do { try f.commit() } catch { throw UsageError(error.description) }
     }
 
     /// Removes the temporary file of an output that will not be finished.
     mutating func abandon() {
-        if let h = handle { fclose(h); handle = nil }
-        if let t = temp { unlink(t) }
+        file?.abandon()
+        file = nil
     }
 }

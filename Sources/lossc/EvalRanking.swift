@@ -24,7 +24,7 @@ enum EvalRanking {
     /// Reads the batch; every malformed value is `DATA.csv:LINE:FIELD: error: ...`.
     static func read<T: LossReal>(_ data: String, as: T.Type) throws -> RankingBatch<T> {
         let reader = try CSVReader(path: data)
-        guard let header = reader.nextRow()?.map({ String($0).trimmingCharacters(in: .whitespaces) }) else {
+        guard let header = try reader.nextRow()?.map({ String($0).trimmingCharacters(in: .whitespaces) }) else {
             throw UsageError("'\(data)' is empty: expected a header row s,y[,u]")
         }
         var column: [String: Int] = [:]
@@ -42,7 +42,7 @@ enum EvalRanking {
         }
         let uc = column["u"]
         var s: [T] = [], y: [T] = [], u: [T] = []
-        while let row = reader.nextRow() {
+        while let row = try reader.nextRow() {
             guard row.count == header.count else { throw reader.error(column: 1, "expected \(header.count) values, found \(row.count)") }
             func num(_ c: Int) throws -> Double {
                 let text = row[c].trimmingCharacters(in: .whitespaces)

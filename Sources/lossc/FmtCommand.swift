@@ -31,7 +31,7 @@ enum FmtCommand {
             if !same { Terminal.error("\(path): not formatted (run 'lossc fmt --write \(path)')\n") }
             return same ? .success : .checkFailed
         }
-        if a.has("write") { try writeFileAtomically(path, text) } else { Terminal.write(text) }
+        if a.has("write") { try writeOutput(path, text) } else { Terminal.write(text) }
         return .success
     }
 }

@@ -6,7 +6,7 @@ import LossSearch
 enum SearchCommand {
     static let spec = CommandSpec(
         name: "search", summary: "Search for new losses (CSE-Autoloss's evolutionary search).",
-        usage: "search [ask | tell RESULTS.jsonl] --kind KIND [--population N] [--generations G] [--seed S] [--workers W] [--checkpoint DIR] [--resume] [--evaluator 'CMD {loss} {c} {dir}'] [--format json]",
+        usage: "search [ask | tell RESULTS.jsonl] --kind KIND [--population N] [--generations G] [--seed S] [--workers W] [--checkpoint DIR] [--resume] [--evaluator 'CMD {loss} {c} {torch} {dir}'] [--format json]",
         options: [
             OptionSpec(name: "kind", value: "KIND", help: "binary, multiclass or box."),
             OptionSpec(name: "population", value: "N", help: "Candidates per generation (default 100)."),
@@ -17,7 +17,7 @@ enum SearchCommand {
             OptionSpec(name: "workers", value: "W", help: "Parallel evaluations (default: all cores)."),
             OptionSpec(name: "checkpoint", value: "DIR", help: "Write DIR/checkpoint.json atomically after every generation."),
             OptionSpec(name: "resume", value: nil, help: "Continue the run in --checkpoint DIR."),
-            OptionSpec(name: "evaluator", value: "CMD", help: "External fitness: a shell command; {loss} {c} {dir} are substituted; the last number printed is the fitness."),
+            OptionSpec(name: "evaluator", value: "CMD", help: "External fitness: a shell command; {loss} {c} {torch} {dir} are substituted (also $LOSSC_LOSS, $LOSSC_C, $LOSSC_TORCH, $LOSSC_DIR); the last number printed is the fitness."),
             OptionSpec(name: "timeout", value: "SECONDS", help: "Time limit per external evaluation (default 600)."),
             OptionSpec(name: "from", value: "FILE.loss", help: "Seed the first generation with this formula.", repeatable: true),
             OptionSpec(name: "no-filters", value: nil, help: "Disable both convergence filters (the vanilla EA)."),
@@ -45,12 +45,27 @@ enum SearchCommand {
         default:
             throw UsageError("unknown search mode '\(mode)'", hint: "lossc search [ask | tell RESULTS.jsonl] …")
         }
+        if mode != "run", a.value("checkpoint") == nil {
+            throw UsageError("'search \(mode)' needs --checkpoint DIR (the state between ask and tell lives there)",
+                             hint: "e.g. lossc search ask --kind binary --checkpoint runs/b")
+        }
         let checkpoint = a.value("checkpoint").map { URL(fileURLWithPath: $0) }
+        // One process per checkpoint: the lock is held until exit.
+        var lock: CheckpointLock? = nil
+        if let dir = checkpoint {
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                throw UsageError("cannot create the checkpoint directory '\(dir.path)': \(error.localizedDescription)")
+            }
+            lock = try wrap { try CheckpointLock(dir.appendingPathComponent(".lock").path) }
+            CheckpointLock.removeStaleTemporaries(in: dir.path)
+        }
+        defer { withExtendedLifetime(lock) {} }
         var state: SearchState
         let existing = checkpoint.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent("checkpoint.json").path) } ?? false
         if a.has("resume") || mode != "run" && existing {
             guard let dir = checkpoint else { throw UsageError("--resume needs --checkpoint DIR") }
             state = try wrap { try SearchState.load(from: dir) }
+            try reconcile(&state, with: a)
         } else {
             if existing { throw UsageError("\(checkpoint!.path) already holds a run", hint: "add --resume to continue it, or choose another --checkpoint") }
             state = SearchState(config: try config(a))
@@ -59,14 +74,22 @@ enum SearchCommand {
         let workers = try int(a, "workers", ProcessInfo.processInfo.activeProcessorCount, min: 1)
         guard let judge = BuiltinJudge(kind: kind, seed: state.config.seed) else { throw UsageError("no built-in proxy task for \(kind.rawValue) losses") }
         let evaluator: FitnessEvaluator
+        var scratch: String? = nil
+        defer { if let scratch { removeTree(scratch) } }
         if let cmd = a.value("evaluator") {
-            let root = (checkpoint ?? URL(fileURLWithPath: FileManager.default.temporaryDirectory.path))
-                .appendingPathComponent("evaluations")
+            // With a checkpoint (locked: this run's own), DIR/evaluations; without, a fresh
+            // private directory, so concurrent searches never share candidate files.
+            let root: URL
+            if let checkpoint { root = checkpoint.appendingPathComponent("evaluations") } else {
+                scratch = try privateDirectory("evaluations")
+                root = URL(fileURLWithPath: scratch!)
+            }
             evaluator = ExternalEvaluator(template: cmd, root: root, timeout: Double(try int(a, "timeout", 600, min: 1)),
-                                          emitC: BuiltinJudge.emitC)
+                                          emitC: BuiltinJudge.emitC, emitTorch: BuiltinJudge.emitTorch)
         } else {
             evaluator = judge
         }
+        Interruption.install()
         let search = try wrap { try Search(state: state, filter: judge, evaluator: evaluator, workers: workers, checkpointDir: checkpoint) }
         if !a.has("quiet") {
             search.progress = { stats, st in
@@ -77,7 +100,14 @@ enum SearchCommand {
         case "ask": return try AskTell.ask(search, dir: checkpoint!)
         case "tell": return try AskTell.tell(search, results: a.positionals[1], dir: checkpoint!)
         default:
-            try wrap { try search.run() }
+            do { try search.run() } catch SearchError.interrupted(let sig) {
+                let saved = checkpoint.map {
+                    search.state.generation == 0 ? "; no generation was complete: run the command again"
+                        : "; the checkpoint in \($0.path) holds \(search.state.generation) complete generations: continue with --resume"
+                } ?? ""
+                Terminal.error("lossc search: interrupted (signal \(sig)); evaluators stopped\(saved)\n")
+                return .interrupted(sig)
+            } catch let e as SearchError { throw UsageError(e.description) }
             let json = try a.choice("format", default: OutputFormat.text) == .json
             let refs = a.value("evaluator") == nil ? references(judge) : []
             Terminal.write(json ? SearchReport.json(search.state, references: refs) : SearchReport.text(search.state, references: refs))
@@ -130,6 +160,33 @@ enum SearchCommand {
             c.seeds.append(g.text)
         }
         return c
+    }
+
+    /// A resumed run keeps its stored settings: an option that contradicts one is refused (it
+    /// would otherwise be silently ignored); `--generations` may be raised to extend the run.
+    static func reconcile(_ state: inout SearchState, with a: Arguments) throws {
+        let c = state.config
+        func same<T: Equatable>(_ option: String, _ given: T?, _ stored: T) throws {
+            guard let given, given != stored else { return }
+            throw UsageError("--\(option) \(given) conflicts with the checkpoint's \(stored)",
+                             hint: "a resumed run keeps the settings it started with; drop --\(option), or start a new run in another --checkpoint")
+        }
+        try same("kind", a.value("kind"), c.kind)
+        try same("population", try a.value("population").map { _ in try int(a, "population", 0, min: 1) }, c.population)
+        try same("seed", try a.value("seed").map { _ in UInt64(try int(a, "seed", 0, min: 0)) }, c.seed)
+        try same("top-k", try a.value("top-k").map { _ in try int(a, "top-k", 0, min: 1) }, c.topK)
+        try same("parents", try a.value("parents").map { _ in try int(a, "parents", 0, min: 1) }, c.parents)
+        try same("max-height", try a.value("max-height").map { _ in try int(a, "max-height", 0, min: 2) }, c.maxHeight)
+        try same("max-size", try a.value("max-size").map { _ in try int(a, "max-size", 0, min: 3) }, c.maxSize)
+        if a.has("no-filters"), c.filters { throw UsageError("--no-filters conflicts with the checkpoint (filters on)") }
+        if a.values["from"] != nil { throw UsageError("--from only seeds a new run; the checkpoint's first generation is already made") }
+        if a.value("generations") != nil {
+            let g = try int(a, "generations", 0, min: 1)
+            guard g >= state.generation else {
+                throw UsageError("--generations \(g) is below the \(state.generation) generations already done")
+            }
+            state.config.generations = g
+        }
     }
 
     static func int(_ a: Arguments, _ name: String, _ d: Int, min: Int) throws -> Int {

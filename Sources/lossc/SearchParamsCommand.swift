@@ -1,5 +1,6 @@
 import Foundation
 import LossDSL
+import LossSearch
 
 /// `lossc search-params FILE`: search a ranking loss's params and curve control points on the
 /// proxy ranking task, with PAP's truncated-normal policy and clipped PPO (or random search).
@@ -59,7 +60,11 @@ enum SearchParamsCommand {
         guard !space.dimensions.isEmpty else { throw UsageError("nothing to search: the loss has no params or curves with interior points") }
         let rounds = try int(a, "rounds", 40), samples = try int(a, "samples", 8)
         let entries = try int(a, "entries", 3000), steps = try int(a, "steps", 50)
-        let seed = UInt64(a.value("seed") ?? "1") ?? 1
+        let seed: UInt64
+        if let v = a.value("seed") {
+            guard let n = UInt64(v) else { throw UsageError("--seed: '\(v)' is not a non-negative integer") }
+            seed = n
+        } else { seed = 1 }
         let method: ParamSearch.Method = try a.choice("method", default: .ppo)
         let settings = "\(entries) \(steps) \(seed) \(method.rawValue) \(rounds) \(samples) \(space.dimensions.map(\.name))"
         let fingerprint = fnv1a(Array(settings.utf8), seed: fnv1a(file.bytes))
@@ -73,11 +78,19 @@ enum SearchParamsCommand {
 
         var state: ParamSearchState
         let checkpoint = a.value("checkpoint")
+        // One process per checkpoint (held until exit).
+        let lock = try checkpoint.map { c in
+            do { return try CheckpointLock(c + ".lock") } catch { throw UsageError("\(error)") }
+        }
+        defer { withExtendedLifetime(lock) {} }
         if a.has("resume") {
             guard let checkpoint else { throw UsageError("--resume needs --checkpoint PATH") }
             let data = try readFile(checkpoint)
             do { state = try JSONDecoder().decode(ParamSearchState.self, from: Data(data)) } catch {
                 throw UsageError("cannot read the checkpoint '\(checkpoint)': it is not a search-params checkpoint")
+            }
+            if let problem = state.inconsistency() {
+                throw UsageError("the checkpoint '\(checkpoint)' is inconsistent: \(problem)", hint: "restore it, or remove it to start over")
             }
             guard state.fingerprint == fingerprint, state.dimensions == space.dimensions.map(\.name) else {
                 throw UsageError("the checkpoint '\(checkpoint)' is for another loss file or other settings",
@@ -107,7 +120,7 @@ enum SearchParamsCommand {
             if let checkpoint {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                try writeFileAtomically(checkpoint, String(decoding: try encoder.encode(state), as: UTF8.self))
+                try writeOutput(checkpoint, String(decoding: try encoder.encode(state), as: UTF8.self))
             }
         }
         let best = state.best

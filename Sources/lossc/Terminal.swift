@@ -11,6 +11,11 @@ enum ExitStatus: Int32 {
     case success = 0
     case checkFailed = 1
     case badInput = 2
+
+    /// 128 + the signal, as a shell reports a process the signal ended.
+    static func interrupted(_ sig: Int32) -> ExitStatus { sig == SIGTERM ? .terminated : .interruptedByUser }
+    case interruptedByUser = 130
+    case terminated = 143
 }
 
 /// A mistake on the command line: printed as `lossc CMD: error: message` plus a hint, exit 2.
@@ -31,12 +36,33 @@ enum Terminal {
         return isatty(2) != 0
     }()
 
+    /// Whether the process started with fd 0/1 closed (they are then pointed at /dev/null so
+    /// no file opened later takes their number); reading stdin or writing stdout then fails.
+    nonisolated(unsafe) static var stdinClosed = false
+    nonisolated(unsafe) static var stdoutClosed = false
+
+    /// Run first: SIGPIPE and SIGXFSZ ignored (a failed write is an error we report, not a kill), and
+    /// closed standard descriptors reopened on /dev/null.
+    static func prepareStandardStreams() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
+            let n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if n >= 0, n != fd { dup2(n, fd); close(n) }
+            if fd == 0 { stdinClosed = true } else if fd == 1 { stdoutClosed = true }
+        }
+    }
+
+    /// Diagnostics and progress: unbuffered, and a failed write (stderr closed, full or a
+    /// broken pipe) is ignored, so a running search never dies of its progress line.
     static func error(_ s: String) {
-        FileHandle.standardError.write(Data(s.utf8))
+        _ = OutputFile.writeFully(2, Array(s.utf8))
     }
 
     /// Buffered stdout (print() flushes too often for large CSV output).
     nonisolated(unsafe) static var outBuffer: [UInt8] = []
+    /// The errno of the first failed write to stdout (later output is dropped); reported by main.
+    nonisolated(unsafe) static var outFailure: Int32 = 0
 
     static func write(_ s: String) {
         outBuffer.append(contentsOf: s.utf8)
@@ -44,15 +70,10 @@ enum Terminal {
     }
 
     static func flush() {
-        outBuffer.withUnsafeBytes { p in
-            var off = 0
-            while off < p.count {
-                let n = Glibc.write(1, p.baseAddress! + off, p.count - off)
-                if n <= 0 { break }
-                off += n
-            }
-        }
-        outBuffer.removeAll(keepingCapacity: true)
+        defer { outBuffer.removeAll(keepingCapacity: true) }
+        guard outFailure == 0, !outBuffer.isEmpty else { return }
+        if stdoutClosed { outFailure = EBADF; return }
+        if let e = OutputFile.writeFully(1, outBuffer) { outFailure = e }
     }
 }
 
@@ -69,11 +90,17 @@ func readFile(_ path: String) throws -> [UInt8] {
     return [UInt8](d)
 }
 
-/// Writes a file atomically (temporary file + rename), so an error never leaves half a file.
-func writeFileAtomically(_ path: String, _ text: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-        throw UsageError("cannot write '\(path)': \(error.localizedDescription)")
+/// Writes a whole output file through `OutputFile` (`-` is stdout).
+func writeOutput(_ path: String, _ text: String) throws {
+    if path == "-" { return Terminal.write(text) }
+    do { try OutputFile.write(path, text) } catch { throw UsageError(error.description) }
+}
+
+/// Writes several output files all or nothing (`emit -o BASE`, `build --header`).
+func writeOutputs(_ files: [(path: String, bytes: [UInt8])], newFileMode: mode_t = 0o666) throws {
+    for f in files where f.path == "-" { Terminal.write(String(decoding: f.bytes, as: UTF8.self)) }
+    do { try OutputFile.writeAll(files.filter { $0.path != "-" }, newFileMode: newFileMode) } catch {
+        throw UsageError(error.description)
     }
 }
 
@@ -108,4 +135,18 @@ func parseParams(_ values: [String]) throws -> [String: Double] {
 /// Renders diagnostics of a file for the terminal.
 func render(_ diags: [Diagnostic], _ file: SourceFile) -> String {
     diags.map { $0.render(in: file, color: Terminal.stderrColor) }.joined()
+}
+
+/// A private scratch directory (see `makePrivateDirectory`), or a usage error naming why not.
+func privateDirectory(_ tag: String) throws -> String {
+    do { return try makePrivateDirectory(tag) } catch { throw UsageError("cannot create a temporary directory in '\(error.path)': \(error.reason)") }
+}
+
+/// Whether `path` exists and is neither a regular file nor a directory (a device, a FIFO, a
+/// socket): such a target is written in place as the one output.
+func isSpecialFile(_ path: String) -> Bool {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return false }
+    let t = st.st_mode & S_IFMT
+    return t != S_IFREG && t != S_IFDIR
 }

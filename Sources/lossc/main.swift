@@ -38,6 +38,17 @@ func topLevelHelp() -> String {
 }
 
 func main() -> Int32 {
+    Terminal.prepareStandardStreams()
+    let status = run()
+    Terminal.flush()
+    if Terminal.outFailure != 0 {
+        Terminal.error("lossc: error: cannot write stdout: \(String(cString: strerror(Terminal.outFailure)))\n")
+        return ExitStatus.badInput.rawValue
+    }
+    return status
+}
+
+func run() -> Int32 {
     var args = Array(CommandLine.arguments.dropFirst())
     guard let first = args.first else { Terminal.error(topLevelHelp()); return ExitStatus.badInput.rawValue }
     if first == "--help" || first == "-h" || first == "help" { Terminal.write(topLevelHelp()); Terminal.flush(); return 0 }

@@ -33,6 +33,30 @@ struct NativeLoaderTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 4)
     }
 
+    /// A truncated or emptied cache entry is rebuilt, never loaded (a truncated .so maps
+    /// pages past its end: SIGBUS in dlopen).
+    @Test func aDamagedCacheEntryIsRebuilt() throws {
+        guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
+        let dir = try CHarness.temporaryDirectory("cache-damage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let loader = NativeLoader(cacheDirectory: dir, compiler: cc)
+        let loss = try Self.focal()
+        _ = try loader.load(loss)
+        let so = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasSuffix(".so") })
+        let path = dir.appendingPathComponent(so).path
+        let whole = try #require(FileManager.default.contents(atPath: path))
+        #expect(NativeLoader.isCompleteSharedObject(path))
+        let b = TestInputs.batch(.binary, n: 20, seed: 2, as: Double.self)
+        for cut in [whole.count / 2, whole.count - 1, 64, 0] {
+            try whole.prefix(cut).write(to: URL(fileURLWithPath: path))
+            #expect(!NativeLoader.isCompleteSharedObject(path), "cut at \(cut)")
+            let k = try loader.load(loss)
+            #expect(FileManager.default.contents(atPath: path)?.count == whole.count, "rebuilt after a cut at \(cut)")
+            let o = try #require(k.run(b))
+            #expect(Oracle(loss).mismatches(o, b).isEmpty)
+        }
+    }
+
     @Test func cacheDirectoryFollowsTheEnvironment() {
         #expect(NativeLoader.defaultCacheDirectory(environment: ["LOSSC_CACHE": "/x/y"]).path == "/x/y")
         #expect(NativeLoader.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "/c", "HOME": "/h"]).path == "/c/lossc")

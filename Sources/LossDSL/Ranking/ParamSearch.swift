@@ -97,6 +97,27 @@ public struct ParamSearchState: Codable, Sendable, Equatable {
 
     /// Whether every round has run.
     public var finished: Bool { round >= rounds }
+
+    /// What is impossible in this state (an edited or damaged checkpoint), or nil. A resumed
+    /// search (and any ask/tell over this state) must refuse such a file rather than trap or run on.
+    public func inconsistency() -> String? {
+        guard version == 1 else { return "format version \(version); this lossc reads version 1" }
+        guard rounds > 0, samples > 0 else { return "rounds and samples must be positive (rounds \(rounds), samples \(samples))" }
+        guard round >= 0, round <= rounds else { return "round \(round) outside 0...\(rounds)" }
+        guard history.count == round else { return "\(history.count) rounds of history for round \(round)" }
+        let d = dimensions.count
+        guard d > 0, meanLogit.count == d else { return "\(meanLogit.count) policy means for \(d) dimensions" }
+        let sig = Double(bitPattern: sigma)
+        guard sig.isFinite, sig > 0, meanLogit.allSatisfy({ Double(bitPattern: $0).isFinite }) else { return "the policy is not finite" }
+        for (i, row) in history.enumerated() {
+            guard row.count == samples else { return "round \(i + 1) has \(row.count) samples, not \(samples)" }
+        }
+        for s in [initial] + history.joined() {
+            guard s.bits.count == d, s.theta.count == d else { return "a sample has \(s.bits.count) values for \(d) dimensions" }
+            guard s.reward.isFinite, s.round >= 0, s.round <= round else { return "a sample has reward \(s.reward) in round \(s.round)" }
+        }
+        return nil
+    }
 }
 
 /// FNV-1a, for fingerprints of files and settings.

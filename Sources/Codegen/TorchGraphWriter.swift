@@ -1,0 +1,157 @@
+import LossDSL
+
+/// Writes the graph of a per-sample loss as Python functions over torch tensors: one
+/// statement per node, in id order (a topological order), reading `Op.torchSpelling`.
+///
+/// Three sorts of value appear:
+/// - *tensors* `t<id>`: nodes that depend on the data (the kind's inputs);
+/// - *floats*: constants (literals), params (`p<index>`) and nodes computed from params and
+///   constants only (`k<id>`, the `KernelPlan`'s invariants), computed once per module in
+///   float64 by `_invariants` and passed in as Python floats, so `torch.pow(t, 2.0)` keeps the
+///   exponent a Python number (which torch specializes, and torch.compile folds);
+/// - the inputs themselves (`x`, `y`, `w`; box coordinates are planes of `pred` and `target`).
+/// Dead temporaries are deleted as soon as they are last read, so eager mode keeps few
+/// full-size tensors alive at once.
+struct TorchGraphWriter {
+    let plan: KernelPlan
+    var graph: Graph { plan.graph }
+    var kind: LossKind { plan.kind }
+
+    /// The tensor the module computes in (its dtype and device make 0-d constants).
+    var reference: String { kind == .box ? "pred" : "x" }
+
+    /// The helper names (`TorchSpelling.helper`) the value and gradient use.
+    var helpersUsed: [String] {
+        let live = graph.reachable(from: plan.allRoots)
+        var names: [String] = []
+        for i in 0..<graph.count where live[i] {
+            if case .helper(let h, _) = graph.nodes[i].op.torchSpelling, !names.contains(h) { names.append(h) }
+        }
+        return names.sorted()
+    }
+
+    /// The invariants other than params, in the order `_invariants` returns them.
+    var computedInvariants: [NodeID] { plan.invariants.filter { graph[$0].op != .param } }
+
+    // MARK: invariants
+
+    /// `_invariants(p)`: the param-only nodes as Python floats, computed with float64 tensors
+    /// (so a division by a zero param gives inf, as in the kernels, not a Python exception).
+    func invariantsFunction() -> String {
+        var s = "def _invariants(p):\n"
+        let list = computedInvariants
+        guard !list.isEmpty else { return s + "    return ()\n\n\n" }
+        let used = Set(list.flatMap { graph[$0].args })
+        for (i, _) in plan.loss.formula.params.enumerated() where used.contains(where: { graph[$0].op == .param && graph[$0].index == i }) {
+            s += "    p\(i) = torch.tensor(p[\(i)], dtype=torch.float64)\n"
+        }
+        for id in list {
+            let args = graph[id].args.map { a -> String in
+                let n = graph[a]
+                switch n.op {
+                case .constant: return "torch.tensor(\(PyNames.floatLiteral(n.constant)), dtype=torch.float64)"
+                case .param: return "p\(n.index)"
+                default: return "k\(a)"
+                }
+            }
+            s += "    k\(id) = \(expression(id, args: args, literal: []))\n"
+        }
+        s += "    return (" + list.map { "k\($0).item()" }.joined(separator: ", ") + ",)\n\n\n"
+        return s
+    }
+
+    // MARK: element functions
+
+    /// Whether a node is a Python float in the element functions.
+    func isFloat(_ id: NodeID) -> Bool { plan.isInvariant[Int(id)] }
+
+    /// The name of a node's value in the element functions.
+    func name(_ id: NodeID) -> String {
+        let n = graph[id]
+        switch n.op {
+        case .constant: return PyNames.floatLiteral(n.constant)
+        case .param: return "p\(n.index)"
+        case .input where kind != .box: return ["x", "y", "w"][Int(n.index)]
+        default: return plan.isInvariant[Int(id)] ? "k\(id)" : "t\(id)"
+        }
+    }
+
+    /// A function `NAME(ARGS, p, k)` returning the roots, each broadcast to its output shape.
+    func elementFunction(_ functionName: String, roots: [NodeID]) -> String {
+        let inputs = kind == .box ? "pred, target" : "x, y, w"
+        var s = "def \(functionName)(\(inputs), p, k):\n"
+        let nodes = plan.elementNodes(roots).filter { !(graph[$0].op == .input && kind != .box) }
+        // Params and invariants read by these nodes or returned as roots.
+        var floats = Set(plan.invariantsRead(by: nodes, fast: false))
+        for r in roots where plan.isInvariant[Int(r)] && graph[r].op != .constant { floats.insert(r) }
+        let computed = computedInvariants
+        for id in plan.invariants where floats.contains(id) {
+            let n = graph[id]
+            s += n.op == .param ? "    p\(n.index) = p[\(n.index)]\n" : "    k\(id) = k[\(computed.firstIndex(of: id)!)]\n"
+        }
+        if kind == .box {
+            // The coordinates as four contiguous planes: elementwise ops on pred[..., k] (stride
+            // 4) run about 1.6x slower in eager mode than on one contiguous copy.
+            s += "    pred_planes = pred.movedim(-1, 0).contiguous()\n"
+            s += "    target_planes = target.movedim(-1, 0).contiguous()\n"
+        }
+        // The last statement reading each temporary (roots are read by the return).
+        var lastUse: [NodeID: Int] = [:]
+        for (position, id) in nodes.enumerated() { for a in graph[id].args { lastUse[a] = position } }
+        for r in roots { lastUse[r] = nodes.count }
+        for (position, id) in nodes.enumerated() {
+            let n = graph[id]
+            if n.op == .input {
+                let side = n.index <= 6 ? "pred_planes" : "target_planes"
+                s += "    t\(id) = \(side)[\((Int(n.index) - 3) % 4)]\n"
+            } else {
+                let literal = Set(n.args.filter(isFloat))
+                s += "    t\(id) = \(expression(id, args: n.args.map(name), literal: literal))\n"
+            }
+            let dead = Set(n.args).filter { !isFloat($0) && lastUse[$0] == position && name($0).hasPrefix("t") }
+            if !dead.isEmpty { s += "    del " + dead.sorted().map { "t\($0)" }.joined(separator: ", ") + "\n" }
+        }
+        s += "    return " + outputs(roots).joined(separator: ", ") + "\n\n\n"
+        return s
+    }
+
+    /// The roots as returned: each broadcast to its output shape (a tensor even when it is a
+    /// float); for `box`, the four coordinate gradients stacked into one (..., 4) tensor.
+    func outputs(_ roots: [NodeID]) -> [String] {
+        func full(_ id: NodeID, _ shape: String) -> String { "_full(\(name(id)), \(shape), \(reference))" }
+        let value: String
+        switch kind {
+        case .box: value = full(roots[0], "pred.shape[:-1]")
+        case .multiclass: value = full(roots[0], "x[:, :1].shape")
+        default: value = full(roots[0], "x.shape")
+        }
+        guard roots.count > 1 else { return [value] }
+        let gradients = roots.dropFirst()
+        if kind == .box { return [value, "torch.stack([" + gradients.map { full($0, "pred.shape[:-1]") }.joined(separator: ", ") + "], -1)"] }
+        return [value] + gradients.map { full($0, "x.shape") }
+    }
+
+    /// The Python expression of node `id` over argument texts `args`; `literal` holds the
+    /// arguments that are Python floats (made 0-d tensors where a torch function needs one).
+    func expression(_ id: NodeID, args: [String], literal: Set<NodeID>) -> String {
+        let n = graph[id]
+        func tensor(_ k: Int) -> String { literal.contains(n.args[k]) ? "_k(\(args[k]), \(reference))" : args[k] }
+        switch n.op.torchSpelling {
+        case .infix(let op): return "\(args[0]) \(op) \(args[1])"
+        case .prefix(let op): return "\(op)\(args[0])"
+        case .function(let f, let numbers):
+            return "\(f)(" + args.indices.map { numbers && $0 > 0 ? args[$0] : tensor($0) }.joined(separator: ", ") + ")"
+        case .helper(let h, let numbers):
+            return "_\(h)(" + args.indices.map { numbers && $0 > 0 ? args[$0] : tensor($0) }.joined(separator: ", ") + ")"
+        case .classMap(let f):
+            let a = graph.shape(n.args[0]) == .classVector ? args[0] : "torch.broadcast_to(\(tensor(0)), x.shape)"
+            return "\(f)(\(a), 1)"
+        case .classSum(let product):
+            let operand = product ? "\(tensor(0)) * \(tensor(1))" : tensor(0)
+            if n.args.allSatisfy({ graph.shape($0) == .scalar }) { return "(\(operand)) * x.shape[1]" }
+            return "torch.sum(\(operand), 1, keepdim=True)"
+        case .identity: return args[0]
+        case .leaf: return args.first ?? "0.0"
+        }
+    }
+}
