@@ -30,10 +30,11 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
+from ap_loss_builtin import APLoss
 from assign import decode_unit
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILTIN_CLS = ("focal", "bce")
+BUILTIN_CLS = ("focal", "bce", "ap_loss")
 BUILTIN_BOX = ("smooth_l1", "giou", "none")
 SMOOTH_L1_BETA = 1.0 / 9
 DECODED_BOX_WEIGHT = 2.0
@@ -52,6 +53,9 @@ def loss_kind(path):
 def load_loss_file(path, params):
     """The torch module of a `.loss` file, through lossc's torch backend."""
     sys.path.insert(0, os.path.join(REPO, "python"))
+    built = os.path.join(REPO, ".build", "debug", "lossc")
+    if "LOSSC" not in os.environ and os.access(built, os.X_OK):
+        os.environ["LOSSC"] = built  # what `swift build` leaves; lossc_torch reads $LOSSC
     try:
         import lossc_torch
     except ImportError:
@@ -67,7 +71,7 @@ class ClassificationLoss:
         self.name = os.path.basename(spec)
         self.alpha_t = alpha_t
         if spec in BUILTIN_CLS:
-            self.kind, self.module = "binary", None
+            self.kind, self.module = ("ranking", APLoss(**(params or {}))) if spec == "ap_loss" else ("binary", None)
             self.builtin = spec
         else:
             self.kind = loss_kind(spec)
@@ -122,8 +126,8 @@ class BoxLoss:
         self.weight = default if weight is None else weight
 
     def __call__(self, pred_deltas, target_deltas, pred_boxes, target_boxes, num_pos):
-        if self.builtin == "none" or pred_deltas.shape[0] == 0:
-            return pred_deltas.sum() * 0
+        if self.builtin == "none" or pred_boxes.shape[0] == 0:
+            return pred_boxes.sum() * 0
         if self.builtin == "smooth_l1":
             el = F.smooth_l1_loss(pred_deltas, target_deltas, beta=SMOOTH_L1_BETA, reduction="none").sum(-1)
         elif self.builtin == "giou":

@@ -28,6 +28,7 @@ BUDGETS = {"default": (600, 16, 500), "quick": (120, 8, 100)}
 # RetinaNet's recipe is SGD (lr 0.01 at batch 16, momentum 0.9, weight decay 1e-4); from scratch
 # and in a few hundred steps that barely moves this small network (measured: focal's loss flat
 # after 150 steps at lr 0.005-0.04), so the proxy uses AdamW; --optimizer sgd keeps the recipe.
+WIDTH, HEAD_CONVS = 16, 1
 BASE_LR = {"adamw": 2e-3, "sgd": 0.01}
 
 
@@ -47,6 +48,8 @@ def parse(argv):
     p.add_argument("--alpha-t", type=float, help="CSE-Autoloss's alpha_t outside a binary loss (their 0.25)")
     p.add_argument("--box-weight", type=float, help="box loss weight (1 for smooth_l1, 2 otherwise)")
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="a .loss parameter (cls loss)")
+    p.add_argument("--width", type=int, default=WIDTH, help="channels of the neck and heads")
+    p.add_argument("--head-convs", type=int, default=HEAD_CONVS, help="3x3 convs per head tower")
     p.add_argument("--threads", type=int, default=2)
     return p.parse_args(argv)
 
@@ -114,7 +117,7 @@ def main(argv=None):
     params = {k: float(v) for k, v in params.items()}
     cls_loss = ClassificationLoss(args.cls_loss, args.alpha_t, params)
     box_loss = BoxLoss(args.box_loss, args.box_weight)
-    model = TinyRetinaNet(len(CLASSES))
+    model = TinyRetinaNet(len(CLASSES), args.width, args.head_convs)
     anchors = make_anchors()
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
