@@ -24,7 +24,7 @@ from losses import BoxLoss, ClassificationLoss, pap_quality  # noqa: E402
 from model import TinyRetinaNet  # noqa: E402
 
 # budgets: (steps, batch, eval images); default <= ~3 min, quick <= 30 s on two idle cores
-BUDGETS = {"default": (600, 16, 500), "quick": (120, 8, 100)}
+BUDGETS = {"default": (400, 8, 300), "quick": (60, 8, 60)}
 # RetinaNet's recipe is SGD (lr 0.01 at batch 16, momentum 0.9, weight decay 1e-4); from scratch
 # and in a few hundred steps that barely moves this small network (measured: focal's loss flat
 # after 150 steps at lr 0.005-0.04), so the proxy uses AdamW; --optimizer sgd keeps the recipe.
