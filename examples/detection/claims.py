@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EX = os.path.relpath(os.path.join(HERE, ".."))
-ranking_in_torch = None  # set in main: whether lossc emits ranking losses for torch
 
 
 def _loss(name):
@@ -24,23 +23,20 @@ def _loss(name):
 
 
 def rows():
-    """(row name, train.py arguments). The AP-Loss row uses the .loss file when the torch backend
-    emits ranking losses, else the built-in transcription of the official update (same loss)."""
-    ap = _loss("ap_loss") if ranking_in_torch else "ap_loss"
+    """(row name, train.py arguments)."""
     out = [
         ("BCE + smooth-L1", ["--cls-loss", _loss("bce")]),
         ("focal + smooth-L1", ["--cls-loss", _loss("focal")]),
         ("quality focal + smooth-L1", ["--cls-loss", _loss("quality_focal")]),
         ("CSE B_cls (alpha_t 0.25 outside) + smooth-L1", ["--cls-loss", _loss("cse_b_cls"), "--alpha-t", "0.25"]),
-        ("AP-Loss + smooth-L1", ["--cls-loss", ap]),
+        ("AP-Loss + smooth-L1", ["--cls-loss", _loss("ap_loss")]),
         ("focal + IoU", ["--cls-loss", _loss("focal"), "--box-loss", _loss("iou")]),
         ("focal + GIoU", ["--cls-loss", _loss("focal"), "--box-loss", _loss("giou")]),
         ("focal + CSE A_reg", ["--cls-loss", _loss("focal"), "--box-loss", _loss("cse_a_reg")]),
         ("focal + CSE B_reg", ["--cls-loss", _loss("focal"), "--box-loss", _loss("cse_b_reg")]),
     ]
-    if ranking_in_torch:
-        out.insert(5, ("PAP (RetinaNet functions, box branch inside)",
-                       ["--cls-loss", _loss("pap_retinanet"), "--box-loss", "none"]))
+    out.insert(5, ("PAP (RetinaNet functions, box branch inside)",
+                   ["--cls-loss", _loss("pap_retinanet"), "--box-loss", "none"]))
     return out
 
 
@@ -55,16 +51,6 @@ CLAIMS = [
     ("CSE B_reg > GIoU (Liu et al. 2021)", "focal + CSE B_reg", "focal + GIoU"),
     ("GIoU > smooth-L1 (Rezatofighi et al. 2019)", "focal + GIoU", "focal + smooth-L1"),
 ]
-
-
-def _ranking_supported():
-    sys.path.insert(0, HERE)
-    from losses import load_loss_file
-    try:
-        load_loss_file(_loss("ap_loss"), {})
-        return True
-    except Exception:  # the backend says "not yet supported": use the built-in
-        return False
 
 
 def run(row, args, seed, budget):
@@ -117,7 +103,6 @@ def table(records, seeds):
 
 
 def main():
-    global ranking_in_torch
     p = argparse.ArgumentParser(description="the claims table on the detection proxy")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--quick", action="store_true", help="each run at train.py's --quick budget")
@@ -126,7 +111,6 @@ def main():
     p.add_argument("--out", default="claims-results.jsonl")
     p.add_argument("--only", nargs="*", help="row names to run (default all)")
     a = p.parse_args()
-    ranking_in_torch = _ranking_supported()
     budget = ["--quick"] if a.quick else []
     for k in ("steps", "batch", "eval_images"):
         if getattr(a, k) is not None:

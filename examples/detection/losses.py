@@ -64,6 +64,18 @@ def load_loss_file(path, params):
     return lossc_torch.load(path, **params)
 
 
+def load_ranking_file(path, params):
+    """A ranking `.loss` file: the torch backend's module, else lossc's C kernel through ctypes
+    (`ranking_c.py`) while the torch backend says ranking losses are not yet supported."""
+    try:
+        return load_loss_file(path, params)
+    except RuntimeError as e:
+        if "not yet supported" not in str(e):
+            raise
+    from ranking_c import RankingLossC
+    return RankingLossC(path, **params)
+
+
 class ClassificationLoss:
     """Callable (logits, labels, iou, quality, num_pos) -> scalar; `kind` is 'binary' or 'ranking'."""
 
@@ -79,7 +91,10 @@ class ClassificationLoss:
                 raise SystemExit(f"{spec}:1:1: error: a {self.kind} loss cannot be the classification "
                                  "loss of this one-stage sigmoid head (binary or ranking only)")
             self.builtin = None
-            self.module = load_loss_file(spec, params or {})
+            if self.kind == "ranking":
+                self.module = load_ranking_file(spec, params or {})
+            else:
+                self.module = load_loss_file(spec, params or {})
             if self.kind == "binary":
                 self.module.reduction = "none"
 
