@@ -218,3 +218,10 @@ def test_pap_quality_gradient_reaches_positives_only(lossc, examples):
     quality = torch.rand(2, 40, generator=gen, dtype=torch.float64).requires_grad_(True)
     cls(logits, labels, None, quality, int((labels >= 0).sum())).backward()
     assert (quality.grad[labels < 0] == 0).all() and (quality.grad[labels >= 0] != 0).any()
+
+
+@pytest.mark.parametrize("name", ["pap_faster_rcnn_rpn", "pap_faster_rcnn_rcnn"])
+def test_pap_faster_rcnn_examples_check(lossc, examples, name):
+    import subprocess
+    p = subprocess.run([lossc, "check", str(examples / f"{name}.loss")], stdout=subprocess.PIPE, text=True)
+    assert p.returncode == 0 and "result: pass" in p.stdout
