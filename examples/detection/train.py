@@ -50,7 +50,8 @@ def parse(argv):
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="a .loss parameter (cls loss)")
     p.add_argument("--width", type=int, default=WIDTH, help="channels of the neck and heads")
     p.add_argument("--head-convs", type=int, default=HEAD_CONVS, help="3x3 convs per head tower")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (1: robust when cores are shared; OpenMP spin-waits crawl when oversubscribed)")
     return p.parse_args(argv)
 
 
