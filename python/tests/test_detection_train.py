@@ -58,18 +58,24 @@ def test_a_seed_reproduces_its_run(lossc):
     assert a == b
 
 
-def test_train_py_is_a_lossc_search_evaluator(lossc, tmp_path):
+def test_train_py_is_a_lossc_search_evaluator(lossc, examples, tmp_path):
     """`lossc search --evaluator` reads train.py's AP (the last number printed) as the fitness."""
     cmd = (f"{sys.executable} {TRAIN} --cls-loss {{loss}} --alpha-t 0.25 --steps 1 --batch 2 "
            f"--eval-images 4 --threads 1")
     env = dict(os.environ, LOSSC=lossc)
-    p = subprocess.run([lossc, "search", "--kind", "binary", "--population", "6", "--generations", "1",
-                        "--top-k", "2", "--workers", "1", "--seed", "3", "--checkpoint", str(tmp_path / "run"),
+    # seeded with BCE so that at least one candidate passes the filters and reaches the evaluator
+    p = subprocess.run([lossc, "search", "--kind", "binary", "--population", "30", "--generations", "1",
+                        "--top-k", "2", "--workers", "1", "--seed", "3", "--from", str(examples / "bce.loss"),
+                        "--checkpoint", str(tmp_path / "run"),
                         "--evaluator", cmd, "--format", "json", "--quiet"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=1200)
     assert p.returncode == 0, p.stderr[-3000:]
-    outs = sorted((tmp_path / "run").rglob("stdout.txt")) or sorted(tmp_path.rglob("stdout.txt"))
+    outs = sorted((tmp_path / "run").rglob("stdout.txt"))
     assert outs, p.stdout[-2000:]
+    aps = []
     for out in outs:
         rec = json.loads(out.read_text().strip().splitlines()[-1])
         assert 0.0 <= rec["AP"] <= 1.0
+        aps.append(rec["AP"])
+    best = json.loads(p.stdout)["best"]
+    assert best and best[0]["fitness"] == max(aps)
