@@ -23,7 +23,8 @@ from evaluate import evaluate  # noqa: E402
 from losses import BoxLoss, ClassificationLoss, pap_quality  # noqa: E402
 from model import TinyRetinaNet  # noqa: E402
 
-# budgets: (steps, batch, eval images); default <= ~3 min, quick <= 30 s on two idle cores
+# budgets: (steps, batch, eval images); sized for ~3 min (default) and ~30 s (quick) on an idle
+# core, an estimate: measured only on a heavily shared machine (docs/detection.md)
 BUDGETS = {"default": (400, 8, 300), "quick": (60, 8, 60)}
 # RetinaNet's recipe is SGD (lr 0.01 at batch 16, momentum 0.9, weight decay 1e-4); from scratch
 # and in a few hundred steps that barely moves this small network (measured: focal's loss flat
@@ -38,7 +39,7 @@ def parse(argv):
     p.add_argument("--box-loss", default="smooth_l1", help="a box .loss file, or smooth_l1 / giou / none (built-in)")
     p.add_argument("--seed", type=int, default=0, help="initialisation and training images")
     p.add_argument("--eval-seed", type=int, default=1000, help="the held-out evaluation images")
-    p.add_argument("--quick", action="store_true", help="the CI / smoke-test budget (<= 30 s)")
+    p.add_argument("--quick", action="store_true", help="the CI / smoke-test budget: 60 steps x 8 images, 60 held-out images")
     p.add_argument("--steps", type=int, help="training steps (0 evaluates the untrained model)")
     p.add_argument("--batch", type=int, help="images per step")
     p.add_argument("--eval-images", type=int, help="held-out images")
