@@ -192,7 +192,10 @@ enum SearchCommand {
         try same("max-height", try a.value("max-height").map { _ in try int(a, "max-height", 0, min: 2) }, c.maxHeight)
         try same("max-size", try a.value("max-size").map { _ in try int(a, "max-size", 0, min: 3) }, c.maxSize)
         if a.has("no-filters"), c.filters { throw UsageError("--no-filters conflicts with the checkpoint (filters on)") }
-        if a.values["from"] != nil { throw UsageError("--from only seeds a new run; the checkpoint's first generation is already made") }
+        // Ask/tell drivers repeat a run's options on every call: the same seeds are no conflict.
+        if a.values["from"] != nil, try a.value("kind") == nil || config(a).seeds != c.seeds {
+            throw UsageError("--from only seeds a new run; the checkpoint's first generation is already made")
+        }
         if a.value("generations") != nil {
             let g = try int(a, "generations", 0, min: 1)
             guard g >= state.generation else {
