@@ -1,5 +1,6 @@
 import Foundation
 import LossDSL
+import LossCheck
 
 /// `lossc bench check`: the speed of the two convergence-simulation stages on random
 /// search-space formulas, and the share of candidates each rejects.

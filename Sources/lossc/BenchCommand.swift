@@ -1,5 +1,6 @@
 import Foundation
 import LossDSL
+import LossTesting
 
 /// `lossc bench compile`: time parse + optimize + differentiate on generated formulas of
 /// growing size, and print how the time grows (linear passes: ratio ~ size ratio).

@@ -1,6 +1,7 @@
 import Codegen
 import Foundation
 import LossDSL
+import LossRanking
 
 /// `lossc bench ranking`: value + gradient of AP-Loss and PAP over a synthetic batch (default
 /// 1,000,000 entries, 1% positives, 10% ignored), the brute force (every pair, O(P·N)) against

@@ -1,4 +1,5 @@
 import LossDSL
+import LossCheck
 
 /// `lossc check FILE`: parse, resolve, check shapes and numeric hazards, then the two
 /// convergence-simulation stages (properties, proved or refuted; a tiny training run); report.

@@ -1,4 +1,5 @@
 import LossDSL
+import LossCheck
 
 /// The convergence stages of `lossc check --json`: keys `properties` and `simulation`.
 enum CheckJSON {

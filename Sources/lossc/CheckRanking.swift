@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// `lossc check` for a ranking loss: `RankingCheck`'s sections, printed like the per-sample report.
 enum CheckRanking {

@@ -1,6 +1,7 @@
 import Codegen
 import Foundation
 import LossDSL
+import LossRanking
 
 /// `lossc emit FILE --target c|swift`: write the loss as C kernels (a `.h/.c` pair) or as one
 /// standalone Swift file.

@@ -1,5 +1,6 @@
 import Foundation
 import LossDSL
+import LossRanking
 
 /// `lossc eval` for a ranking loss: the whole file is one batch. Columns `s,y[,u]` (u defaults
 /// to 0); output one row per input row with `d_s` (and `d_u` when the gradient reaches u), then

@@ -1,5 +1,6 @@
 import Foundation
 import LossDSL
+import LossSearch
 
 /// `lossc search-params FILE`: search a ranking loss's params and curve control points on the
 /// proxy ranking task, with PAP's truncated-normal policy and clipped PPO (or random search).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LossDSL
+import LossTestSupport
 
 /// The published losses against their closed forms (reference/cse_autoloss.md §6) and
 /// published numbers; gradients against finite differences.

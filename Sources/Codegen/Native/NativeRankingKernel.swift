@@ -1,5 +1,6 @@
 import Foundation
 import LossDSL
+import LossRanking
 
 /// An emitted ranking kernel (`CRankingEmitter`) built with the system compiler and loaded
 /// with `dlopen`: the C backend of ranking losses, callable from Swift (`lossc bench ranking`,

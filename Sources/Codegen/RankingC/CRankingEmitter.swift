@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// A ranking construct the C backend cannot emit (the Swift `RankingKernel` runs it).
 public struct CRankingUnsupported: Error, CustomStringConvertible, Sendable {

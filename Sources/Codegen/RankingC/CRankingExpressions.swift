@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// Writes the per-formula C functions of a ranking kernel that evaluate graph nodes, one
 /// statement per node with the operator table's C spelling (`CExpression`), params as literals:

@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// The reverse pass of an emitted ranking kernel and the comment at the top of its files.
 ///

@@ -1,3 +1,5 @@
+import LossRanking
+
 /// The fixed C of emitted ranking kernels: what every ranking loss needs whatever its formula,
 /// written once here (as `CPrelude` is for the per-sample kinds) and pasted after the prelude.
 ///

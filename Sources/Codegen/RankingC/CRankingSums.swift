@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// The row and column sums of one pair expression in C, from its `PairPiecewise` form, as
 /// `SortedPairSums` computes them: positives by ascending score; for each, the position range
