@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Codegen", targets: ["Codegen"]),
         .library(name: "LossSearch", targets: ["LossSearch"]),
         .library(name: "LossTesting", targets: ["LossTesting"]),
+        .library(name: "LosscCLI", targets: ["LosscCLI"]),
         .executable(name: "lossc", targets: ["lossc"]),
     ],
     targets: [
@@ -30,7 +31,10 @@ let package = Package(
         .target(name: "LossTesting", dependencies: ["LossDSL"]),
         // Hand-written C loops, the baselines of `lossc bench closures` (same flags as CLossMath).
         .target(name: "CLossBench", dependencies: ["CLossMath"], cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
-        .executableTarget(name: "lossc", dependencies: ["LossDSL", "LossCheck", "LossRanking", "Codegen", "LossSearch", "LossTesting", "CLossMath", "CLossBench"]),
+        // The subcommands (Commands/), `lossc bench` (Bench/) and their parsing and I/O (Support/).
+        .target(name: "LosscCLI", dependencies: ["LossDSL", "LossCheck", "LossRanking", "Codegen", "LossSearch", "LossTesting", "CLossMath", "CLossBench"]),
+        // `lossc` itself: main.swift calls LosscCLI.main().
+        .executableTarget(name: "lossc", dependencies: ["LosscCLI"]),
         // A Swift trainer that embeds a compiled loss (LossKernel): `swift run lossc-train --loss FILE`.
         .executableTarget(name: "lossc-train", dependencies: ["LossDSL", "Codegen"], path: "examples/SwiftTrainer"),
         // Helpers shared by the test targets (compile, close, finite differences, the ranking oracles).
@@ -41,7 +45,7 @@ let package = Package(
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "LossDSL", "LossRanking", "LossTesting"], exclude: ["Regressions"]),
         .testTarget(name: "LossSearchTests", dependencies: ["LossSearch", "LossDSL", "LossRanking", "LossCheck", "LossTestSupport"]),
         .testTarget(name: "LossTestingTests", dependencies: ["LossTesting", "LossDSL", "LossTestSupport"]),
-        .testTarget(name: "LosscTests", dependencies: ["LossDSL"]),
+        .testTarget(name: "LosscTests", dependencies: ["LossDSL", "LosscCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )
