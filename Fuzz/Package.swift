@@ -20,7 +20,7 @@ let package = Package(
         // The declaration of LLVMFuzzerRunDriver.
         .target(name: "CFuzzerDriver"),
         // What both targets do with a valid formula, and the checks on a diagnostic.
-        .target(name: "FuzzSupport", dependencies: [.product(name: "LossDSL", package: "lossc")]),
+        .target(name: "FuzzSupport", dependencies: [.product(name: "LossDSL", package: "lossc"), .product(name: "LossRanking", package: "lossc")]),
         // bytes -> parse, lower, canonicalize, stabilize, differentiate, evaluate (every kind).
         .executableTarget(name: "fuzz-parser", dependencies: ["FuzzSupport", "CFuzzerDriver", .product(name: "LossDSL", package: "lossc")]),
         // bytes -> DEAPImport.formula for every kind (and, when valid, the same pipeline).

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Regenerates Sources/Codegen/CMathText.swift from Sources/CLossMath/include/lossc_math.h, so
+# Regenerates Sources/Codegen/C/CMathText.swift from Sources/CLossMath/include/lossc_math.h, so
 # the emitted C carries the same branch-free math as the CLossMath target (one source of truth).
 # CodegenTests.embeddedMathMatchesHeader fails until this is rerun after the header changes.
 set -eu
 cd "$(dirname "$0")/.."
 H=Sources/CLossMath/include/lossc_math.h
-OUT=Sources/Codegen/CMathText.swift
+OUT=Sources/Codegen/C/CMathText.swift
 if grep -q '"""#' "$H" || grep -q '\\#' "$H"; then
     echo "embed-lossc-math.sh: $H contains a sequence that would end the raw string" >&2
     exit 1

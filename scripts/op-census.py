@@ -7,7 +7,7 @@ must be added to (the compiler lists them, since such a switch has no `default`)
     python3 scripts/op-census.py [REPO_ROOT]"""
 import re, sys, pathlib
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
-op_src = (root / "Sources/LossDSL/Op.swift").read_text()
+op_src = (root / "Sources/LossDSL/Operators/Op.swift").read_text()
 enum = op_src[op_src.index("public enum Op"):]
 enum = enum[:enum.index("\n}")]
 cases = set()

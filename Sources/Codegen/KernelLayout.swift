@@ -3,12 +3,12 @@ import LossDSL
 /// One data pointer of the kernels' calling convention: its name and the kind's input indices
 /// it carries. A pointer with several inputs interleaves them, `inputs.count` values per
 /// sample (a box: x1, y1, x2, y2).
-struct KernelPointer: Sendable {
-    let name: String
-    let inputs: Range<Int>
+package struct KernelPointer: Sendable {
+    package let name: String
+    package let inputs: Range<Int>
 
     /// The element of input `index` for sample `sample` (an expression in the target language).
-    func element(_ index: Int, sample: String) -> String {
+    package func element(_ index: Int, sample: String) -> String {
         inputs.count == 1 ? "\(name)[\(sample)]" : "\(name)[\(inputs.count) * \(sample) + \(index - inputs.lowerBound)]"
     }
 }
@@ -18,7 +18,7 @@ struct KernelPointer: Sendable {
 extension LossKind {
     /// The data pointers, in argument order. Box kernels take the predicted and the target
     /// boxes (i, u and e are computed from them); the others one pointer per input.
-    var kernelPointers: [KernelPointer] {
+    package var kernelPointers: [KernelPointer] {
         switch self {
         case .box: return [KernelPointer(name: "pred", inputs: 3..<7), KernelPointer(name: "target", inputs: 7..<11)]
         case .binary, .multiclass, .ranking:
@@ -27,8 +27,8 @@ extension LossKind {
     }
 
     /// The pointer that carries input `index`, if any (box: nil for the derived i, u, e).
-    func kernelPointer(carrying index: Int) -> KernelPointer? { kernelPointers.first { $0.inputs.contains(index) } }
+    package func kernelPointer(carrying index: Int) -> KernelPointer? { kernelPointers.first { $0.inputs.contains(index) } }
 
     /// The C name of the gradient output: d_ and the differentiated pointer's name.
-    var gradientPointer: String { "d_" + (kernelPointers.first?.name ?? "x") }
+    package var gradientPointer: String { "d_" + (kernelPointers.first?.name ?? "x") }
 }

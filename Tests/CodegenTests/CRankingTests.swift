@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Codegen
 import LossDSL
+import LossRanking
 
 /// Emitted C of ranking losses (`CRankingEmitter`), built by the system compiler and run, equals
 /// the O(P·N) reference evaluator `RankingReference` (value, d_s, d_u) in float and double, on

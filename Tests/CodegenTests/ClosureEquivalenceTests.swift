@@ -2,6 +2,7 @@ import Foundation
 import LossDSL
 import Testing
 @testable import Codegen
+import LossTesting
 
 /// The examples directory, found from this source file's path.
 let examplesDirectory = URL(fileURLWithPath: #filePath)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Codegen
 import LossDSL
+import LossTesting
 
 /// 1,200 random formulas of CSE-Autoloss's search space (400 per kind), emitted as C in
 /// bundles of 100 per file (12 compiler runs), float and double kernels against the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LossDSL
+import LossTestSupport
 
 /// Every malformed input gets one precise diagnostic (file:line:col, message), never a crash.
 struct DiagnosticTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import LossDSL
+@testable import LossTesting
+import LossTestSupport
 
 /// Differential testing of the symbolic gradients: random search-space formulas (a fixed seed
 /// by default; LOSSC_DIFF_SEED=random, what CI sets, draws a fresh one, printed, to replay), the

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LossDSL
+import LossTestSupport
 
 /// Numeric dual numbers with their own derivative formulas, written here independently of the
 /// operator table's derivative rules: the oracle the symbolic (tangent-graph) gradients are

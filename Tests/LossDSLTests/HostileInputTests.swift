@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LossDSL
+import LossTestSupport
 
 /// Hostile inputs from the reliability issue, each with its expected outcome.
 struct HostileInputTests {

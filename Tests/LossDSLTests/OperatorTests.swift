@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import _Differentiation
 @testable import LossDSL
+import LossTestSupport
 
 /// Every operator's value against an independent closed form, and its derivative (through the
 /// whole pipeline: lowering, stabilize, forward-mode autodiff) against central differences.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LossDSL
+import LossTestSupport
 
 /// The published losses against their closed forms (CSE-Autoloss: Liu et al., ICLR 2021,
 /// arXiv 2102.04700, and the best losses listed in PerdonLiu/CSE-Autoloss, README.md) and

@@ -1,5 +1,6 @@
 import Testing
 @testable import LossDSL
+import LossTestSupport
 
 struct RandomFormulaTests {
     @Test(arguments: [LossKind.binary, .multiclass, .box])

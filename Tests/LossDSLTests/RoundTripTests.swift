@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LossDSL
+import LossTestSupport
 
 /// `fmt` output parses back to the identical graph; DEAP imports equal the hand-written files.
 struct RoundTripTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LossDSL
+import LossTestSupport
 
 /// Each stabilize rule at extreme inputs: finite where exact math is finite (in float32),
 /// accurate against an independent closed form, and equal to the unrewritten form where that

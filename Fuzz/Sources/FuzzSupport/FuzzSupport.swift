@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// The contract every fuzz input is held to: it ends in a `DiagnosticError` or in a valid
 /// formula that compiles and evaluates. A crash, a trap, an ASan report, a timeout or the rss

@@ -1,0 +1,128 @@
+import LossDSL
+import LossRanking
+
+/// The row and column sums of one pair expression in C, from its `PairPiecewise` form, as
+/// `SortedPairSums` computes them: positives by ascending score; for each, the position range
+/// of every interval of d (galloping searches in the runtime); a polynomial interval's terms
+/// A(i)·p(d)·W(j) from prefix sums of W, W·s, W·s² (rows) or on difference arrays (columns),
+/// with the coefficients of p as double literals; a general interval and the pairs exactly at a
+/// breakpoint pair by pair (`pair` / `pcol`). Sums accumulate in double.
+extension CRankingExpressions {
+    /// `int NAME(lossc_rk_arena *ar, const ctx *c, const set *S, double *out)`: out[p] = Σ_j q(p, j).
+    mutating func rows(_ e: RankingPlan.PairExpression) -> String {
+        let (name, new) = reserve("rows\(e.node)", "rows")
+        guard new else { return name }
+        let form = e.form
+        let direct = needsDirect(form) ? pairSum(e.node) : nil
+        let (setup, factorIndex) = factors(e, columns: false)
+        var s = "static int \(name)(lossc_rk_arena *ar, const \(ctx) *c, const \(set) *S, double *out)\n{\n"
+        s += header(form) + setup
+        s += "    for (q = 0; q < c->np; q++) {\n        const int64_t p = c->by_score[q];\n"
+        s += "        const \(T) si = c->s[c->pos[p]];\n        const double x = (double)si;\n        double total = 0.0;\n        (void)x;\n"
+        s += intervals(form, direct: { "total += \(direct!)(c, S, p, \($0));" }) { t, range in
+            let v = "lossc_rk_row_term(pf\(factorIndex(t.w)), \(range), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)))"
+            return "total += " + (t.a.map { "(double)a\(e.anchorFactors.firstIndex(of: $0)!)[p] * \(v)" } ?? v) + ";"
+        }
+        s += "        out[p] = total;\n    }\n    lossc_rk_release(ar, mark);\n    return 0;\n}\n\n"
+        append(s)
+        return name
+    }
+
+    /// `int NAME(lossc_rk_arena *ar, const ctx *c, const set *S, const T *weights, double *out)`:
+    /// out[k] = Σ_p weights[p]·q(p, k).
+    mutating func columns(_ e: RankingPlan.PairExpression) -> String {
+        let (name, new) = reserve("cols\(e.node)", "cols")
+        guard new else { return name }
+        let form = e.form
+        let direct = needsDirect(form) ? pairColumn(e.node) : nil
+        let (setup, factorIndex) = factors(e, columns: true)
+        var s = "static int \(name)(lossc_rk_arena *ar, const \(ctx) *c, const \(set) *S, const \(T) *weights, double *out)\n{\n"
+        s += header(form) + setup
+        s += "    for (q = 0; q < c->np; q++) {\n        const int64_t p = c->by_score[q];\n"
+        s += "        const \(T) si = c->s[c->pos[p]];\n        const double x = (double)si, wp = (double)weights[p];\n        (void)x; (void)wp;\n"
+        s += intervals(form, direct: { "\(direct!)(c, S, p, \($0), wp, out);" }) { t, range in
+            let weight = t.a.map { "wp * (double)a\(e.anchorFactors.firstIndex(of: $0)!)[p]" } ?? "wp"
+            return "lossc_rk_col_term(df\(factorIndex(t.w)), \(range), \(weight), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)));"
+        }
+        s += "    }\n"
+        for (slot, w) in usedWeights(form).enumerated() {
+            s += "    lossc_rk_diff_finish\(precision.helperSuffix)(S, df\(slot), \(w.map { "w\(e.entryFactors.firstIndex(of: $0)!)" } ?? "NULL"), out);\n"
+        }
+        s += "    lossc_rk_release(ar, mark);\n    return 0;\n}\n\n"
+        append(s)
+        return name
+    }
+
+    /// The per-positive body shared by row and column sums: the position range of every interval
+    /// of d, each polynomial interval's `term` statements, and a `direct` (pair-by-pair)
+    /// statement for each general interval and for the pairs exactly at each breakpoint.
+    func intervals(_ form: PairPiecewise, direct: (String) -> String, term: (PairTerm, String) -> String) -> String {
+        var s = "        lossc_rk_ranges\(precision.helperSuffix)(S, si, \(form.cuts.isEmpty ? "NULL" : "cuts"), \(form.cuts.count), hints, edge);\n"
+        for (k, f) in form.forms.enumerated() {
+            let range = "edge[\(2 * k)], edge[\(2 * k + 1)]", nonEmpty = "if (edge[\(2 * k)] < edge[\(2 * k + 1)])"
+            switch f {
+            case .general:
+                s += "        \(nonEmpty) \(direct(range))\n"
+            case .terms(let terms) where !terms.isEmpty:
+                s += "        \(nonEmpty) {\n" + terms.map { "            " + term($0, range) + "\n" }.joined() + "        }\n"
+            case .terms: break
+            }
+        }
+        for k in form.cuts.indices {
+            s += "        if (edge[\(2 * k + 1)] < edge[\(2 * k + 2)]) \(direct("edge[\(2 * k + 1)], edge[\(2 * k + 2)]"))\n"
+        }
+        return s
+    }
+
+    /// Whether any pair is evaluated pair by pair (a general interval, or a breakpoint).
+    func needsDirect(_ form: PairPiecewise) -> Bool { !form.cuts.isEmpty || form.forms.contains(.general) }
+
+    /// The per-entry factors the terms use (nil: W = 1), in first-use order.
+    func usedWeights(_ form: PairPiecewise) -> [NodeID?] {
+        var out: [NodeID?] = []
+        for case .terms(let ts) in form.forms { for t in ts where !out.contains(t.w) { out.append(t.w) } }
+        return out
+    }
+
+    /// A double literal for a polynomial coefficient.
+    func lit(_ v: Double) -> String { CLiteral.c(v, .f64) }
+
+    /// Locals shared by row and column sums: breakpoints, search hints, range edges.
+    func header(_ form: PairPiecewise) -> String {
+        let nc = form.cuts.count
+        var s = ""
+        if nc > 0 { s += "    static const double cuts[\(nc)] = { \(form.cuts.map(lit).joined(separator: ", ")) };\n" }
+        s += "    int64_t hints[\(max(1, 2 * nc))] = { 0 }, edge[\(2 * nc + 2)], q;\n"
+        s += "    lossc_rk_block *const mark = ar->head; /* temporaries from here on are released on return */\n"
+        return s
+    }
+
+    /// Allocates and fills the factor arrays a0.. (per positive) and w0.. (per member), and the
+    /// prefix sums pf<k> (rows) or difference arrays df<k> (columns) of each used W.
+    mutating func factors(_ e: RankingPlan.PairExpression, columns: Bool) -> (String, (NodeID?) -> Int) {
+        var s = ""
+        let a = e.anchorFactors, w = e.entryFactors
+        if !a.isEmpty {
+            let f = anchor(a)
+            for k in a.indices { s += "    \(T) *a\(k);\n    LOSSC_RK_TRY(a\(k) = LOSSC_RK_NEW(ar, \(T), c->np));\n" }
+            s += "    { \(T) *const o[\(a.count)] = { \(a.indices.map { "a\($0)" }.joined(separator: ", ")) }; \(f)(c, o); }\n"
+        }
+        if !w.isEmpty {
+            let f = entry(w)
+            for k in w.indices { s += "    \(T) *w\(k);\n    LOSSC_RK_TRY(w\(k) = LOSSC_RK_NEW(ar, \(T), S->m));\n" }
+            s += "    { \(T) *const o[\(w.count)] = { \(w.indices.map { "w\($0)" }.joined(separator: ", ")) }; \(f)(c, S, o); }\n"
+        }
+        let used = usedWeights(e.form)
+        for (k, factor) in used.enumerated() {
+            if columns {
+                s += "    double *df\(k);\n    LOSSC_RK_TRY(df\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->m + 1)));\n"
+            } else if let factor {
+                s += "    double *pf\(k);\n    LOSSC_RK_TRY(pf\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->m + 1)));\n"
+                s += "    lossc_rk_prefix\(precision.helperSuffix)(S, w\(w.firstIndex(of: factor)!), pf\(k));\n"
+            } else {
+                s += "    const double *const pf\(k) = S->pf1;\n"
+            }
+        }
+        return (s, { factor in used.firstIndex(of: factor)! })
+    }
+}
