@@ -15,8 +15,15 @@ import _torch_support as ts
 RANKING = ["ap_loss", "pap_retinanet", "pap_retinanet_4fn", "smooth_ap"]
 
 
+FORMULAS = sorted((ts.REPO / "Tests" / "RankingFormulas").glob("*.loss"))
+
+
+def path_of(name):
+    return ts.EXAMPLES / (name + ".loss") if name in RANKING else ts.REPO / "Tests" / "RankingFormulas" / name
+
+
 def ranking_module(lossc, name, **params):
-    return ts.module(lossc, str(ts.EXAMPLES / (name + ".loss")), **params)
+    return ts.module(lossc, str(path_of(name)), **params)
 
 
 def reference(lossc, name, s, y, u, tmp_path):
@@ -26,7 +33,7 @@ def reference(lossc, name, s, y, u, tmp_path):
         f.write("s,y,u\n")
         for row in torch.stack([s, y, u], 1).tolist():
             f.write(",".join(repr(float(v)) for v in row) + "\n")
-    out = subprocess.run([lossc, "eval", str(ts.EXAMPLES / (name + ".loss")), "--data", str(path),
+    out = subprocess.run([lossc, "eval", str(path_of(name)), "--data", str(path),
                           "--oracle", "--precision", "f64"], capture_output=True, text=True, check=True).stdout
     lines = out.splitlines()
     loss = float([line for line in lines if line.startswith("# loss,")][0].split(",")[1])
@@ -68,7 +75,10 @@ def run(mod, s, y, u, dtype, shape=None):
     return loss.detach(), s_.grad.reshape(-1), u_.grad.reshape(-1)
 
 
-CASES = [(name, kind) for name in RANKING for kind in ["grid", "continuous", "no_positive", "all_ignored", "one_positive"]]
+KINDS = ["grid", "continuous", "no_positive", "all_ignored", "one_positive"]
+# the examples, and formulas exercising every rule of the pair analysis (per-entry and
+# per-positive factors, anchor slots inside pairs, conditions, general intervals, top-k)
+CASES = [(name, kind) for name in RANKING for kind in KINDS] + [(p.name, kind) for p in FORMULAS for kind in ["grid", "continuous"]]
 
 
 @pytest.mark.parametrize("name,kind", CASES)
@@ -176,3 +186,7 @@ def test_ap_loss_matches_official_formulation(lossc, n, p):
     x32 = s.float().requires_grad_(True)
     mod.Loss()(x32, y.float()).backward()
     ts.assert_close(x32.grad, want_g, 1e-4, 1e-6, "AP-Loss float32 gradient")
+
+
+def test_pair_analysis_formulas_are_found():
+    assert len(FORMULAS) >= 5
