@@ -9,7 +9,7 @@ fundamentalvision/Parameterized-AP-Loss, mmdet/models/losses/paploss.py). At 1M 
 each other's cost); the emitted module runs the whole batch. Value + gradient, float32, best of
 --reps; printed as a table with the ratio baseline / lossc (above 1 means lossc is faster).
 
-    LOSSC=.build/release/lossc .venv/bin/python bench/torch_ranking_bench.py [--n 1000000] [--device cpu]
+    LOSSC=.build/release/lossc .venv/bin/python bench/torch_ranking_bench.py [--n 1000000] [--device cpu] [--threads 1]
 
 With LOSSC_ARGS_ONLY=1 it only parses its arguments (as lossc's benchmarks do in the docs test).
 """
@@ -71,17 +71,20 @@ def official_ap_loss(s, y, positives, delta=1.0):
     return total / len(pos), g / len(pos)
 
 
-def official_pap(s, y, u, positives, reg_weight=4.1231):
+def official_pap(s, y, u, positives, num_topk=100000):
     """PAP (RetinaNet's five functions) as the official code computes it, for the listed
-    positives: one pass over the valid entries per positive, gradient by autograd."""
+    positives: the num_topk highest-scoring valid entries, then one pass over them per
+    positive, gradient by autograd (u's gradient scaling does not change the cost)."""
     s = s.detach().requires_grad_(True)
     valid = torch.nonzero(y >= 0).flatten()
-    sv, qv = s[valid], u[valid]
+    valid = valid[torch.topk(s.detach()[valid], min(num_topk, valid.numel())).indices]
+    sv = s[valid]
+    not_i2 = 1 - curve("I2", u[valid])  # the same for every positive: computed once
     npos = (y == 1).sum()
     total = torch.zeros((), dtype=s.dtype, device=s.device)
     for i in positives.tolist():
         x = torch.clamp((sv - s[i]) / 2 + 0.5, 0, 1)
-        above = (curve("H2", x) * (1 - curve("I2", qv))).sum()
+        above = (curve("H2", x) * not_i2).sum()
         denom = curve("H1", x).sum().detach()
         total = total + 1 - curve("I1", u[i]) + curve("I3", u[i]) * above / denom
     loss = total / (npos + 1e-8)
@@ -120,9 +123,12 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--sample", type=int, default=100, help="positives the baseline runs (extrapolated)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
     if os.environ.get("LOSSC_ARGS_ONLY") == "1":
         return     # the docs test checks the command line only
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     device = args.device
     s, y, u = batch(args.n, device, torch.Generator().manual_seed(0))
     pos = torch.nonzero(y == 1).flatten()

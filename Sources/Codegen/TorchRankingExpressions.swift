@@ -120,7 +120,7 @@ struct TorchRankingExpressions {
         if !e.entryFactors.isEmpty {
             s += "    w = \(entry(e.entryFactors))(c, S)\n"
         }
-        s += "    edge = _ranges(S, c.si, (\(e.form.cuts.map(PyNames.floatLiteral).joined(separator: ", "))\(e.form.cuts.isEmpty ? "" : ",")))\n"
+        s += "    edge = _ranges(S, c.si, \(cutsTuple(e.form)))\n"
         s += "    x = c.si.to(_ACC)\n"
         return s
     }
@@ -133,9 +133,13 @@ struct TorchRankingExpressions {
         return r
     }
 
-    func pairList(_ ranges: [(Int, Int)]) -> String {
-        "    pi, k = _pairs([" + ranges.map { "edge[\($0.0)]" }.joined(separator: ", ") + "], ["
-            + ranges.map { "edge[\($0.1)]" }.joined(separator: ", ") + "])\n"
+    func pairList(_ form: PairPiecewise, _ ranges: [(Int, Int)]) -> String {
+        "    pi, k = _pair_list(S, edge, \(cutsTuple(form)), (" + ranges.map { "(\($0.0), \($0.1))," }.joined(separator: " ") + "))\n"
+    }
+
+    /// The breakpoints as a Python tuple (the key of the per-set caches).
+    func cutsTuple(_ form: PairPiecewise) -> String {
+        "(" + form.cuts.map { PyNames.floatLiteral($0) + "," }.joined(separator: " ") + ")"
     }
 
     /// `NAME(c, S)`: the row sums Σ_j q(p, j) per positive (float64).
@@ -158,7 +162,7 @@ struct TorchRankingExpressions {
         }
         let direct = directRanges(e.form)
         if !direct.isEmpty {
-            s += pairList(direct)
+            s += pairList(e.form, direct)
             s += "    out.index_add_(0, pi, \(pair(e.node))(c, S, pi, k)[0].to(_ACC))\n"
         }
         s += "    return out\n\n\n"
@@ -188,7 +192,7 @@ struct TorchRankingExpressions {
         }
         let direct = directRanges(e.form)
         if !direct.isEmpty {
-            s += pairList(direct)
+            s += pairList(e.form, direct)
             s += "    out.index_add_(0, k, wp[pi] * \(pair(e.node))(c, S, pi, k)[0].to(_ACC))\n"
         }
         s += "    return out\n\n\n"

@@ -18,14 +18,18 @@ enum TorchRankingRuntime {
 
 
     class _Set:
-        # members (entry indices) by ascending score, their scores, and the prefix sums of 1
-        __slots__ = ("entries", "scores", "m", "pf1")
+        # members (entry indices) by ascending score, their scores, and what every pair expression
+        # over the set shares within one call: the prefix sums of 1, the interval edges per list
+        # of breakpoints, the pair lists per list of ranges
+        __slots__ = ("entries", "scores", "m", "pf1", "edges", "pairs")
 
         def __init__(self, entries, s):
             self.entries = entries
             self.scores = s[entries]
             self.m = entries.numel()
             self.pf1 = None
+            self.edges = {}
+            self.pairs = {}
 
 
     class _Ctx:
@@ -114,7 +118,14 @@ enum TorchRankingRuntime {
 
     def _ranges(S, si, cuts):
         # interval k of d is positions [edge[2k], edge[2k+1]); the pairs exactly at cut k are
-        # [edge[2k+1], edge[2k+2])
+        # [edge[2k+1], edge[2k+2]) (si: the positives' scores, the same for every call on S)
+        edge = S.edges.get(cuts)
+        if edge is None:
+            edge = S.edges[cuts] = _edges(S, si, cuts)
+        return edge
+
+
+    def _edges(S, si, cuts):
         zero = torch.zeros(si.shape, dtype=torch.int64, device=si.device)
         edge = [zero]
         start = zero
@@ -125,6 +136,15 @@ enum TorchRankingRuntime {
             start = hi
         edge.append(torch.full(si.shape, S.m, dtype=torch.int64, device=si.device))
         return edge
+
+
+    def _pair_list(S, edge, cuts, ranges):
+        # _pairs of the ranges (pairs of edge numbers) of the intervals of cuts, once per set
+        key = (cuts, ranges)
+        hit = S.pairs.get(key)
+        if hit is None:
+            hit = S.pairs[key] = _pairs([edge[a] for a, _ in ranges], [edge[b] for _, b in ranges])
+        return hit
 
 
     def _pairs(los, his):
