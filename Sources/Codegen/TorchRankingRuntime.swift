@@ -107,7 +107,8 @@ enum TorchRankingRuntime {
         m = S.m
         pos = torch.searchsorted(S.scores, (si + b).contiguous(), right=strict)
         def after(p):
-            d = S.scores[p.clamp(0, max(m - 1, 0))] - si
+            # fl(s_j - si) in the compute dtype, compared with b in float64 (as the C kernel does)
+            d = (S.scores[p.clamp(0, max(m - 1, 0))] - si).to(_ACC)
             return d > b if strict else d >= b
         if m == 0:
             return pos
