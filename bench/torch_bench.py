@@ -10,7 +10,7 @@ torch.compile, runs interleaved, the best of --reps each; printed as a table wit
 --n counts elements: logits for the focal loss, box coordinates for GIoU (n/4 boxes).
 --check compares values and gradients with torchvision first (the GPU script uses it).
 With LOSSC_ARGS_ONLY=1 it only parses its arguments (as lossc's benchmarks do in the docs test).
-Ranking losses are not benchmarked: `lossc emit --target torch` does not support them yet.
+Ranking losses (AP-Loss, PAP against the official O(P*N) formulations): bench/torch_ranking_bench.py.
 """
 import argparse
 import os
@@ -116,8 +116,7 @@ def main():
     for name, mode, a, b in rows:
         print("| %s | %s | %.1f | %.1f | %.2f |" % (name, mode, a * 1e3, b * 1e3, a / b))
     print()
-    print("ranking (AP-Loss, PAP) vs the official O(P*N) formulation: not measured; "
-          "`lossc emit --target torch` does not support ranking losses yet")
+    print("ranking (AP-Loss, PAP) vs the official O(P*N) formulation: bench/torch_ranking_bench.py")
 
 
 if __name__ == "__main__":

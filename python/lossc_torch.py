@@ -110,6 +110,14 @@ def load(path_or_text, reduction="mean", **params):
     """The loss as an `nn.Module`: params by their names in the .loss file (the file's defaults
     for the others), and reduction 'none' | 'mean' | 'sum'."""
     module = load_module(path_or_text)
+    if module.KIND == "ranking":
+        # a ranking module's params are fixed at emission (they set its breakpoints): emit with them
+        if reduction != "mean":
+            raise ValueError("lossc_torch: a ranking loss returns the batch's loss; reduction does not apply")
+        unknown = sorted(set(params) - set(module.PARAMS))
+        if unknown:
+            raise TypeError("lossc_torch: %s has no param %s" % (module.NAME, ", ".join(unknown)))
+        return load_module(path_or_text, emit_params=params or None).Loss()
     unknown = sorted(set(params) - set(module.PARAMS))
     if unknown:
         raise TypeError("lossc_torch: %s has no param %s (its params: %s)"

@@ -134,6 +134,13 @@ struct TorchGraphWriter {
     /// The Python expression of node `id` over argument texts `args`; `literal` holds the
     /// arguments that are Python floats (made 0-d tensors where a torch function needs one).
     func expression(_ id: NodeID, args: [String], literal: Set<NodeID>) -> String {
+        TorchGraphWriter.expression(graph, id, args: args, literal: literal, reference: reference)
+    }
+
+    /// `expression(_:args:literal:)` for any graph: `reference` names the tensor whose dtype and
+    /// device 0-d constants take (the ranking emitter shares this writer; its graphs have no
+    /// class-axis operators).
+    static func expression(_ graph: Graph, _ id: NodeID, args: [String], literal: Set<NodeID>, reference: String) -> String {
         let n = graph[id]
         func tensor(_ k: Int) -> String { literal.contains(n.args[k]) ? "_k(\(args[k]), \(reference))" : args[k] }
         switch n.op.torchSpelling {

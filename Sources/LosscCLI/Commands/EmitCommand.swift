@@ -72,11 +72,18 @@ enum EmitCommand {
         if out != "-" { Terminal.error("wrote \(out)\n") }
     }
 
-    /// A ranking loss: C only (the Swift backend for ranking losses is the library's `RankingKernel`).
+    /// A ranking loss: C, or torch (`TorchRankingEmitter`); the Swift backend for ranking losses is the library's `RankingKernel`.
     static func emitRanking(_ a: Arguments, file: SourceFile, name: String?, target: Target, precisions: [CPrecision]) throws -> ExitStatus {
         if target == .torch {
-            throw UsageError("\(file.path): ranking losses are not yet supported for --target torch",
-                             hint: "use --target c (the O(n log n) kernel) and call it through ctypes")
+            if a.value("precision") != nil { throw UsageError("--precision does not apply to --target torch", hint: "the module computes in its inputs' dtype") }
+            if a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
+            let f = try RankingCLI.load(file, params: try parseParams(a.values["param"] ?? []))
+            let out: TorchSource
+            do { out = try TorchRankingEmitter.emit(f, name: name, sourcePath: file.path) } catch {
+                throw UsageError("\(file.path): \(error.message)")
+            }
+            try writeText(out.text, a)
+            return .success
         }
         guard target == .c else {
             throw UsageError("\(file.path): ranking losses have no standalone Swift emitter",
