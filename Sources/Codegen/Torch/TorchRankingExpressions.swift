@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// Writes the per-formula Python functions of a torch ranking module from the `RankingPlan`,
 /// one statement per graph node with the operator table's torch spelling

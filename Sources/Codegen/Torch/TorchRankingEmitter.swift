@@ -1,4 +1,5 @@
 import LossDSL
+import LossRanking
 
 /// A ranking construct the torch backend cannot emit.
 public struct TorchRankingUnsupported: Error, CustomStringConvertible, Sendable {
