@@ -8,10 +8,8 @@ import LossDSL
 /// process, interleaved, best of N. Prints ns/element and the ratio emitted / hand-written.
 enum BenchCKernels {
     static let options = [
-        OptionSpec(name: "cc", value: "PATH", help: "C compiler (default $CC, else clang, else cc)."),
+        OptionSpec(name: "cc", value: "PATH", help: "C compiler (default: the one lossc build uses: $CC, else cc, gcc or clang)."),
         OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -march=native, plus -fveclib=libmvec for clang)."),
-        OptionSpec(name: "elements", value: "N", help: "Elements per loss (default 4194304; CE rows = N/81)."),
-        OptionSpec(name: "reps", value: "N", help: "Timed runs per kernel, best kept (default 25)."),
         OptionSpec(name: "keep", value: "DIR", help: "Keep the generated bench.c and executable in DIR."),
         OptionSpec(name: "only", value: "LOSS", help: "Run one loss: focal, bce, ce or giou."),
     ]
@@ -36,7 +34,7 @@ enum BenchCKernels {
         if let path = a.value("cc") {
             guard let c = SystemCompiler.named(path) else { throw UsageError("--cc: '\(path)' not found") }
             cc = c
-        } else if let c = (env["CC"].flatMap { SystemCompiler.named($0) }) ?? SystemCompiler.named("clang") ?? SystemCompiler.find() {
+        } else if let c = (env["CC"].flatMap { SystemCompiler.named($0) }) ?? SystemCompiler.find() {
             cc = c
         } else {
             throw UsageError("no C compiler found", hint: "install gcc or clang, or pass --cc PATH")
@@ -47,7 +45,7 @@ enum BenchCKernels {
         let flags = (a.value("flags") ?? defaultFlags).split(separator: " ").map(String.init)
         guard flags.allSatisfy({ $0.hasPrefix("-") }) else { throw UsageError("--flags: every flag must start with '-'") }
         guard let n = Int(a.value("elements") ?? "4194304"), n >= 81 else { throw UsageError("--elements must be an integer >= 81") }
-        guard let reps = Int(a.value("reps") ?? "25"), reps >= 1 else { throw UsageError("--reps must be a positive integer") }
+        guard let reps = Int(a.value("repeat") ?? "25"), reps >= 1 else { throw UsageError("--repeat must be a positive integer") }
 
         var bundle: [(loss: CompiledLoss, name: String)] = []
         for (name, text) in losses {

@@ -9,8 +9,8 @@ import LossDSL
 /// ratios the closure backend is held to.
 enum BenchKernels {
     static let options = [
-        OptionSpec(name: "elements", value: "N", help: "closures: elements per loss (default 4194304; multiclass rows = N/81)."),
-        OptionSpec(name: "repeat", value: "N", help: "closures, ranking: timed runs per variant, the best is kept (default 5)."),
+        OptionSpec(name: "elements", value: "N", help: "closures, c: elements per loss (default 4194304; multiclass rows = N/81)."),
+        OptionSpec(name: "repeat", value: "N", help: "closures, c, ranking: timed runs per variant, the best is kept (default 5; c: 25)."),
         OptionSpec(name: "examples", value: "DIR", help: "closures: directory of the .loss files (default examples)."),
         OptionSpec(name: "loss", value: "NAME,…", help: "closures: only these (focal, bce, cross_entropy, giou)."),
     ]
