@@ -16,6 +16,20 @@ struct BenchClosuresCLITests {
         #expect(r.err.contains("--elements: '0' is not a positive integer"))
     }
 
+    /// Every bench takes `--repeat` (bench c once took `--reps`), and bench --help lists each
+    /// option once.
+    @Test func benchesShareTheirOptionNames() throws {
+        let old = try CLI.run(["bench", "c", "--reps", "3"])
+        #expect(old.status == 2 && old.err.contains("unknown option '--reps'"), "\(old.err)")
+        let zero = try CLI.run(["bench", "c", "--repeat", "0"])
+        #expect(zero.status == 2 && zero.err.contains("--repeat must be a positive integer"), "\(zero.err)")
+        let help = try CLI.run(["bench", "--help"]).out
+        for option in ["--elements", "--repeat"] {
+            #expect(help.components(separatedBy: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix(option + " ") }.count == 1,
+                    "bench --help lists \(option) once:\n\(help)")
+        }
+    }
+
     @Test func helpListsTheClosuresBenchmark() throws {
         let r = try CLI.run(["bench", "--help"])
         #expect(r.status == 0 && r.out.contains("bench closures") && r.out.contains("--elements"))
