@@ -24,8 +24,8 @@ enum ParamAskTell {
         return dir
     }
 
-    /// Writes a candidate's files into `dir` (`candidate.loss`, and `candidate.c`, the ranking C
-    /// kernels) and returns them by placeholder name.
+    /// Writes a candidate's files into `dir` (`candidate.loss`; `candidate.c`, the ranking C kernels;
+    /// `candidate.py`, the PyTorch module) and returns them by placeholder name.
     static func writeCandidate(_ setup: SearchParamsCommand.Setup, _ theta: [Double], round: Int, in dir: URL) throws -> [String: String] {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         guard let text = setup.space.source(setup.file, theta: theta, comments: ["candidate of lossc search-params, round \(round + 1)"]) else {
@@ -33,13 +33,20 @@ enum ParamAskTell {
         }
         let loss = dir.appendingPathComponent("candidate.loss")
         try writeOutput(loss.path, text)
-        var files = ["loss": loss.path, "c": ""]
+        var files = ["loss": loss.path, "c": "", "torch": ""]
         let (params, curves) = setup.space.decode(theta)
-        if let f = try? RankingFormula.parse(setup.file, params: params, curves: curves),
-           let c = try? CRankingEmitter.emit(f, name: "candidate", sourcePath: loss.path) {
-            let cfile = dir.appendingPathComponent("candidate.c")
-            try writeOutput(cfile.path, c.source)
-            files["c"] = cfile.path
+        if let f = try? RankingFormula.parse(setup.file, params: params, curves: curves) {
+            if let c = try? CRankingEmitter.emit(f, name: "candidate", sourcePath: loss.path) {
+                let cfile = dir.appendingPathComponent("candidate.c")
+                try writeOutput(cfile.path, c.source)
+                files["c"] = cfile.path
+            }
+            // The PyTorch module (class CandidateLoss), for evaluators that train in torch.
+            if let t = try? TorchRankingEmitter.emit(f, name: "candidate", sourcePath: loss.path) {
+                let module = dir.appendingPathComponent("candidate.py")
+                try writeOutput(module.path, t.text)
+                files["torch"] = module.path
+            }
         }
         return files
     }
@@ -65,7 +72,7 @@ enum ParamAskTell {
         for (label, theta) in outstanding(pending, setup) {
             let files = try writeCandidate(setup, theta, round: pending.round, in: dir.appendingPathComponent("cand-\(label)"))
             manifest.append([("id", JSON.string("\(pending.round)-\(label)")), ("round", "\(pending.round)")]
-                            + ["loss", "c"].compactMap { k in files[k].flatMap { $0.isEmpty ? nil : (k, JSON.string($0)) } })
+                            + ["loss", "c", "torch"].compactMap { k in files[k].flatMap { $0.isEmpty ? nil : (k, JSON.string($0)) } })
         }
         let m = dir.appendingPathComponent("manifest.jsonl")
         try AskTellResults.writeManifest(m, manifest)
