@@ -22,8 +22,11 @@ import LossDSL
     typealias SetInt = @convention(c) (Int32) -> Int32
     typealias SetVoid = @convention(c) (Int32) -> Void
 
+    /// The outputs' bit patterns, every NaN as one pattern: a NaN's sign and payload depend on
+    /// which operand an instruction propagates (and a sum's on the order NaNs meet), which IEEE
+    /// leaves open; whether a value is NaN, and every other bit, must agree.
     static func bits<T: LossReal>(_ o: KernelOutput<T>) -> [UInt64] {
-        [o.sum.bitPattern] + (o.loss + o.gradient).map { UInt64(Double($0).bitPattern) }
+        ([o.sum] + (o.loss + o.gradient).map { Double($0) }).map { $0.isNaN ? Double.nan.bitPattern : $0.bitPattern }
     }
 
     func check<T: LossReal>(_ lib: NativeLibrary, _ name: String, _ loss: CompiledLoss, as: T.Type) throws {
