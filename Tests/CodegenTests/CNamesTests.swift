@@ -67,7 +67,7 @@ struct CNamesTests {
 
         """
         let loss = CompiledLoss.compile(try Formula.parse(text, path: "hostile \"*/.loss"))
-        let pair = CEmitter.emit(loss, sourcePath: "hostile \"*/.loss")
+        let pair = CEmitter.emit(loss, command: "lossc emit hostile \"*/.loss")
         #expect(pair.prefix == "vreturn_")
         #expect(pair.header.contains("double vint_;") && pair.header.contains("double vNAN_;") && pair.header.contains("double vx___;"))
         let lib = try CHarness.build(pair.source, tag: "params", compiler: cc)

@@ -29,7 +29,7 @@ func compareWithReference(_ c: CompiledLoss, _ b: Batch, blockElements: Int = Lo
             if second == nil {
                 second = Conditioning(c, params: c.formula.paramValues, ulp: T.self == Float.self ? 0x1p-24 : 0x1p-53, classes: b.classes)
             }
-            return second!.explains(got, inputs: b.inputs(sample, as: Double.self), output: output, tol: T.self == Double.self ? 1e-12 : 1e-5)
+            return second!.explains(got, inputs: b.inputs(sample, as: Double.self), sample: sample, output: output, tol: T.self == Double.self ? 1e-12 : 1e-5)
         }
         let ref = reference(c, b, as: T.self)
         let nearby = mode == .libm ? [] : PerturbedReference<T>(c, ulps: 4).evaluate(b)

@@ -24,7 +24,11 @@ import LossDSL
 /// A wrong derivative rule or a wrong C spelling shows on the well-conditioned samples, which
 /// the quick comparison already judges strictly; this only stops ill-conditioned points from
 /// making a fresh-seed run flaky. Every value explained here is counted (`Tally`) and printed.
-struct Conditioning {
+///
+/// The runs' outputs are kept per sample (`sample:`): an ill-conditioned formula sends every
+/// output of a sample here (a 133-class row: 134 values), and recomputing the 32 runs for each
+/// made one fresh corpus take over 20 minutes in one bundle.
+final class Conditioning {
     let loss: CompiledLoss
     let runs: [ReferenceEvaluator<Double>]
     /// Whether the backend computes in Float: the runs' results are then rounded to Float, so
@@ -42,13 +46,23 @@ struct Conditioning {
         }
     }
 
-    /// Whether `got` (output `output`: 0 the loss, k + 1 gradient component k) is explained.
-    func explains(_ got: Double, inputs: [InputValue<Double>], output: Int, tol: Double) -> Bool {
-        let values: [Double] = runs.map { ev in
+    /// The runs' outputs (loss, then the gradient) at `inputs`, computed once per `sample` id.
+    private var memo: [Int: [[Double]]] = [:]
+
+    private func outputs(_ inputs: [InputValue<Double>], sample: Int?) -> [[Double]] {
+        if let sample, let known = memo[sample] { return known }
+        let values: [[Double]] = runs.map { ev in
             let r = CompiledLoss.unpack(ev.evaluate(inputs), inputs: inputs)
-            let v = output == 0 ? r.loss : r.gradient[output - 1]
-            return float ? Double(Float(v)) : v
+            return ([r.loss] + r.gradient).map { float ? Double(Float($0)) : $0 }
         }
+        if let sample { memo[sample] = values }
+        return values
+    }
+
+    /// Whether `got` (output `output`: 0 the loss, k + 1 gradient component k) is explained.
+    /// `sample` names the inputs for reuse: the same id must always come with the same inputs.
+    func explains(_ got: Double, inputs: [InputValue<Double>], sample: Int? = nil, output: Int, tol: Double) -> Bool {
+        let values = outputs(inputs, sample: sample).map { $0[output] }
         let finite = values.filter(\.isFinite)
         if finite.isEmpty { return !got.isFinite }
         if finite.count < values.count { return true }

@@ -18,19 +18,20 @@ struct NativeLoaderTests {
         let loss = try Self.focal()
         let k1 = try loader.load(loss)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-        #expect(files.count == 2 && files[0].hasSuffix(".c") && files[1].hasSuffix(".so"), "\(files)")
+        #expect(files.count == 3 && files[0].hasSuffix(".c") && files[1].hasSuffix(".so") && files[2].hasSuffix(".sum"), "\(files)")
         let so = dir.appendingPathComponent(files[1]).path
         let built = try FileManager.default.attributesOfItem(atPath: so)[.modificationDate] as? Date
         let k2 = try loader.load(loss)                       // a cache hit: nothing rebuilt
         #expect(try FileManager.default.attributesOfItem(atPath: so)[.modificationDate] as? Date == built)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 3)
         let b = TestInputs.batch(.binary, n: 50, seed: 1, as: Float.self)
         let o1 = try #require(k1.run(b)), o2 = try #require(k2.run(b))
         #expect(o1.loss == o2.loss && Oracle(loss).mismatches(o1, b).isEmpty)
         // Another param default is another source, so another cache entry.
         let other = CompiledLoss.compile(try Formula.parse(loss.formula.file, params: ["gamma": 1.5]))
         _ = try loader.load(other)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 4)
+        // Each entry: the library, its source and its checksum.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 6)
     }
 
     /// A truncated or emptied cache entry is rebuilt, never loaded (a truncated .so maps
@@ -57,6 +58,24 @@ struct NativeLoaderTests {
             let o = try #require(k.run(b))
             #expect(Oracle(loss).mismatches(o, b).isEmpty)
         }
+        // Damage that keeps the size and the ELF headers whole (a flipped byte in the code, a
+        // checksum that does not match, a missing checksum): rebuilt too, to the original bytes'
+        // checksum.
+        let sum = path.replacingOccurrences(of: ".so", with: ".sum")
+        for damage in ["flip", "checksum", "no checksum"] {
+            var bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+            switch damage {
+            case "flip": bytes[bytes.count / 2] ^= 0x5A; try Data(bytes).write(to: URL(fileURLWithPath: path))
+            case "checksum": try Data("0123".utf8).write(to: URL(fileURLWithPath: sum))
+            default: try FileManager.default.removeItem(atPath: sum)
+            }
+            #expect(NativeLoader.isCompleteSharedObject(path), "\(damage): the headers still look whole")
+            #expect(!NativeLoader.isIntact(path, checksum: sum), "\(damage) is seen")
+            let k = try loader.load(loss)
+            #expect(NativeLoader.isIntact(path, checksum: sum), "rebuilt after \(damage)")
+            let o = try #require(k.run(b))
+            #expect(Oracle(loss).mismatches(o, b).isEmpty)
+        }
     }
 
     @Test func cacheDirectoryFollowsTheEnvironment() {
@@ -69,6 +88,7 @@ struct NativeLoaderTests {
         #expect(ContentHash.hex("a", "b") != ContentHash.hex("ab", ""))
         #expect(ContentHash.hex("a") == ContentHash.hex("a"))
         #expect(ContentHash.hex("a").count == 32)
+        #expect(ContentHash.hex("a", "b") == ContentHash.hex(bytes: [97, 0, 98, 0]) && ContentHash.hex(bytes: [1, 2]) != ContentHash.hex(bytes: [2, 1]))
     }
 
     /// No compiler: a message, and the same numbers from Swift.

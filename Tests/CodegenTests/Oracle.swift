@@ -82,7 +82,7 @@ struct Oracle {
                 let candidates = isFloat ? [d, f] + others : [d] + others
                 if candidates.contains(where: near) { return }
                 if second == nil { second = Conditioning(loss, params: params, ulp: isFloat ? 0x1p-24 : 0x1p-53, classes: b.classes) }
-                if second!.explains(c, inputs: b.sample(i, kind: loss.kind, as: Double.self), output: output, tol: isFloat ? 1e-5 : 1e-12) {
+                if second!.explains(c, inputs: b.sample(i, kind: loss.kind, as: Double.self), sample: i, output: output, tol: isFloat ? 1e-5 : 1e-12) {
                     tally?.add("\(T.self) sample \(i) \(what): got \(c), reference \(d)")
                 } else {
                     bad.append(Mismatch(sample: i, output: what, got: c, float: f, double: d))

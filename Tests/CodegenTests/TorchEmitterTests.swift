@@ -35,7 +35,7 @@ struct TorchEmitterTests {
     @Test func everyPerSampleExampleEmitsAModule() {
         #expect(EmittedExampleTests.examples.count >= 11)
         for (name, loss) in EmittedExampleTests.examples {
-            let out = TorchEmitter.emit(loss, sourcePath: "examples/\(name).loss")
+            let out = TorchEmitter.emit(loss, command: "lossc emit examples/\(name).loss --target torch")
             let text = out.text
             #expect(text.contains("class \(out.className)(torch.nn.Module):"), "\(name)")
             #expect(text.contains("class \(out.className)Function(torch.autograd.Function):"), "\(name)")
@@ -88,7 +88,7 @@ struct TorchEmitterTests {
         let text = "# \"\"\" \u{0C} \r \(marker)1 \\\nloss h: binary\nparam lambda = 0.5 # \u{2028}\(marker)2\nparam self = 2\nreturn lambda * softplus(self * x)\n"
         let loss = CompiledLoss.compile(try Formula.parse(text))
         // (a --name reaches the text as a sanitized class name: letters and digits only)
-        let out = TorchEmitter.emit(loss, name: "a\"b\n= 1 #", sourcePath: "x\n\(marker)4.loss")
+        let out = TorchEmitter.emit(loss, name: "a\"b\n= 1 #", command: "lossc emit x\n\(marker)4.loss")
         #expect(out.className == "VaX22bX0aX3dX201X20X23Loss")
         for line in out.text.split(separator: "\n", omittingEmptySubsequences: false) where line.contains(marker) {
             #expect(line.hasPrefix("#"), "user text outside a comment: \(line)")

@@ -11,7 +11,7 @@ struct TorchRankingEmitterTests {
     @Test func everyRankingExampleEmitsAModule() throws {
         for (label, file, params) in CRankingTests.cases {
             let f = try CRankingTests.example(file, params)
-            let out = try TorchRankingEmitter.emit(f, sourcePath: "examples/\(file).loss")
+            let out = try TorchRankingEmitter.emit(f, command: "lossc emit examples/\(file).loss --target torch")
             let text = out.text
             #expect(text.contains("class \(out.className)(torch.nn.Module):"), "\(label)")
             #expect(text.contains("class \(out.className)Function(torch.autograd.Function):"), "\(label)")

@@ -23,6 +23,19 @@ struct ParamSearchTests {
         #expect(ap.dimensions == [.param("delta", lo: 0.25, hi: 4, log: false)] && abs(ap.decode([0.5]).params["delta"]! - 2.125) < 1e-12)
     }
 
+    /// The written candidate: a changed value's comment ("the official default") is marked
+    /// as the source's, with the source's value; an unchanged value keeps its comment as is.
+    @Test func aChangedValueDoesNotKeepTheSourcesComment() throws {
+        let file = SourceFile(path: "ap_loss.loss", text: try example("ap_loss.loss"))
+        let ap = try ParamSearchSpace(try RankingFormula.parse(file), ranges: ["delta": (0.25, 4)])
+        let changed = try #require(ap.source(file, theta: [0.5]))
+        let line = try #require(changed.split(separator: "\n").first { $0.hasPrefix("param delta") })
+        #expect(line == "param delta = 2.125  # searched (the source had 1: the official default)", "\(line)")
+        // θ of the source's own value (delta = 1 is θ = 0.2 on [0.25, 4]): the comment stays.
+        let same = try #require(ap.source(file, theta: [0.2]))
+        #expect(same.contains("param delta = 1  # the official default"), "\(same)")
+    }
+
     /// Every θ is a valid curve: monotone, ends fixed (PAP's convert_theta_coordinate).
     @Test func everyThetaIsAMonotoneCurve() throws {
         let f = try RankingFormula.parse(try example("pap_retinanet.loss"))

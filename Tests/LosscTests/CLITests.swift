@@ -202,6 +202,22 @@ struct PlotAndGraphTests {
         #expect(bad.status == 2 && bad.err.contains("same kind"))
     }
 
+    /// Each panel has its own legend; a curve lying on another (GIoU is IoU when the predicted
+    /// box grows inside the target) is drawn dotted over it and named so in both legends.
+    @Test func legendsArePerPanelAndCoincidingCurvesAreMarked() throws {
+        let r = try CLI.run(["plot", "examples/iou.loss", "examples/giou.loss", "--family", "scale"])
+        #expect(r.status == 0, "\(r.err)")
+        let legends = r.out.components(separatedBy: "<g class=\"legend\"").dropFirst()
+        #expect(legends.count == 2)
+        for l in legends { #expect(l.contains(">iou</text>") && l.contains(">giou (on iou)</text>"), "\(l.prefix(400))") }
+        let giou = r.out.split(separator: "\n").filter { $0.contains("data-series=\"giou\"") }
+        #expect(giou.count == 2 && giou.allSatisfy { $0.contains("data-coincides=\"iou\"") && $0.contains("stroke-dasharray=\"0.5 6\"") })
+        #expect(!r.out.contains("100k") && r.out.contains("100·k"))
+        // Shifted apart, GIoU leaves IoU (it keeps a gradient past touching): nothing is marked.
+        let shift = try CLI.run(["plot", "examples/iou.loss", "examples/giou.loss", "--family", "shift"])
+        #expect(shift.status == 0 && !shift.out.contains("data-coincides") && !shift.out.contains("(on "))
+    }
+
     @Test func graphIsDot() throws {
         let r = try CLI.run(["graph", "examples/focal.loss", "--grad"])
         #expect(r.status == 0 && r.out.hasPrefix("digraph \"focal (binary) after optimized\" {") && r.out.hasSuffix("}\n"))

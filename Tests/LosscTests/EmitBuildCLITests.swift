@@ -131,3 +131,43 @@ struct EmitBuildCLITests {
     #expect(text.contains("all checks passed") || text.contains("SKIPPED"), "\(text)")
     if text.contains("SKIPPED") { print(text) }
 }
+
+extension EmitBuildCLITests {
+    /// The header's "regenerate with" line is the whole command (`--param`, `--name`, `-o`
+    /// kept): run by a shell in a fresh directory, it writes byte-identical files.
+    @Test func theRegenerateLineRebuildsTheSameFiles() throws {
+        let cases: [(args: [String], files: [String], comment: String)] = [
+            (["emit", "examples/focal.loss", "--param", "gamma=1", "--name", "my focal", "-o", "OUT/f"], ["OUT/f.h", "OUT/f.c"], " *     "),
+            (["emit", "examples/focal.loss", "--target", "torch", "--param", "alpha=0.5", "-o", "OUT/f.py"], ["OUT/f.py"], "#     "),
+            (["emit", "examples/ap_loss.loss", "--target", "torch", "-o", "OUT/ap.py"], ["OUT/ap.py"], "#     "),
+            (["emit", "examples/pap_retinanet.loss", "--param", "num_topk=50", "-o", "OUT/pap"], ["OUT/pap.h", "OUT/pap.c"], " *     "),
+            (["emit", "examples/giou.loss", "--target", "swift", "--precision", "f32", "-o", "OUT/g.swift"], ["OUT/g.swift"], "//     "),
+        ]
+        for (n, c) in cases.enumerated() {
+            let first = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-cli-\(getpid())/regen-\(n)").path
+            try? FileManager.default.removeItem(atPath: first)
+            try FileManager.default.createDirectory(atPath: first, withIntermediateDirectories: true)
+            let args = c.args.map { $0.replacingOccurrences(of: "OUT", with: first) }
+            let r = try CLI.run(args)
+            #expect(r.status == 0, "\(args): \(r.err)")
+            let text = try String(contentsOfFile: c.files[0].replacingOccurrences(of: "OUT", with: first), encoding: .utf8)
+            let lines = text.split(separator: "\n").map(String.init)
+            guard let k = lines.firstIndex(where: { $0.contains("regenerate with") }), k + 1 < lines.count,
+                  lines[k + 1].hasPrefix(c.comment + "lossc ") else {
+                Issue.record("\(args): no regenerate line"); continue
+            }
+            let command = String(lines[k + 1].dropFirst(c.comment.count))
+            #expect(command.contains("--param") || !args.contains("--param"), "\(command)")
+            #expect(command.contains(first), "-o kept: \(command)")
+            // Rerun it with the output moved aside: the same bytes come back.
+            for f in c.files { try FileManager.default.moveItem(atPath: f.replacingOccurrences(of: "OUT", with: first), toPath: f.replacingOccurrences(of: "OUT", with: first) + ".old") }
+            let bin = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path
+            let again = try CLI.run([], via: ["/bin/sh", "-c", "PATH=\"$1:$PATH\"; \(command)", "sh", bin])
+            #expect(again.status == 0, "\(command): \(again.err)")
+            for f in c.files {
+                let p = f.replacingOccurrences(of: "OUT", with: first)
+                #expect(FileManager.default.contents(atPath: p) == FileManager.default.contents(atPath: p + ".old"), "\(command): \(f) differs")
+            }
+        }
+    }
+}

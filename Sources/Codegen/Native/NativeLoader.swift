@@ -46,8 +46,8 @@ public struct NativeLoader: Sendable {
 
     /// Builds a shared library of `loss` at `output` (`lossc build`); returns the emitted pair.
     @discardableResult
-    public func buildLibrary(_ loss: CompiledLoss, name: String? = nil, output: String) throws(NativeError) -> CSource {
-        let source = CEmitter.emit(loss, name: name)
+    public func buildLibrary(_ loss: CompiledLoss, name: String? = nil, output: String, command: String? = nil) throws(NativeError) -> CSource {
+        let source = CEmitter.emit(loss, name: name, command: command)
         try build(source.source, compiler: try requireCompiler(), to: output, keepSourceAs: nil)
         return source
     }
@@ -64,15 +64,34 @@ public struct NativeLoader: Sendable {
         let key = ContentHash.hex(source, compiler.version, flags.joined(separator: " "), Codegen.version)
         let library = cacheDirectory.appendingPathComponent("\(key).so").path
         let keep = cacheDirectory.appendingPathComponent("\(key).c").path
-        // A damaged entry (a truncated file maps pages past its end: SIGBUS in dlopen) is
-        // rebuilt, never loaded; so is one that dlopen refuses.
-        if !FileManager.default.fileExists(atPath: library) || !NativeLoader.isCompleteSharedObject(library) {
+        let sum = cacheDirectory.appendingPathComponent("\(key).sum").path
+        // A damaged entry (a truncated file maps pages past its end: SIGBUS in dlopen; a flipped
+        // byte runs other code) is rebuilt, never loaded: the library's bytes must hash to the
+        // checksum written beside it when it was built. So is one that dlopen refuses.
+        func rebuild() throws(NativeError) {
             try build(source, compiler: compiler, to: library, keepSourceAs: keep)
+            Self.writeChecksum(of: library, to: sum)
         }
+        if !Self.isIntact(library, checksum: sum) { try rebuild() }
         do { return try NativeLibrary(path: library) } catch {
-            try build(source, compiler: compiler, to: library, keepSourceAs: keep)
+            try rebuild()
             return try NativeLibrary(path: library)
         }
+    }
+
+    /// Whether a cache entry is whole: a complete shared object whose bytes hash to `checksum`'s.
+    static func isIntact(_ library: String, checksum: String) -> Bool {
+        guard isCompleteSharedObject(library), let bytes = FileManager.default.contents(atPath: library),
+              let recorded = FileManager.default.contents(atPath: checksum) else { return false }
+        return String(decoding: recorded, as: UTF8.self) == ContentHash.hex(bytes: [UInt8](bytes))
+    }
+
+    /// Records the library's hash (temporary name + rename; a failure only costs a rebuild later).
+    static func writeChecksum(of library: String, to path: String) {
+        guard let bytes = FileManager.default.contents(atPath: library) else { return }
+        let tmp = path + ".\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        do { try Data(ContentHash.hex(bytes: [UInt8](bytes)).utf8).write(to: URL(fileURLWithPath: tmp)) } catch { return }
+        if rename(tmp, path) != 0 { try? FileManager.default.removeItem(atPath: tmp) }
     }
 
     /// Whether a file is a whole shared object: an ELF header whose program and section
@@ -122,12 +141,15 @@ public struct NativeLoader: Sendable {
 /// key, not a security boundary.
 public enum ContentHash {
     public static func hex(_ parts: String...) -> String {
+        hex(bytes: parts.flatMap { Array($0.utf8) + [0] })
+    }
+
+    /// The hash of raw bytes (`hex(parts…)` hashes each part followed by a 0 byte).
+    public static func hex(bytes: [UInt8]) -> String {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x6c62_272e_07bb_0142
-        for part in parts {
-            for byte in part.utf8 + [0] {
-                a = (a ^ UInt64(byte)) &* 0x100_0000_01b3
-                b = (b ^ UInt64(byte)) &* 0x100_0000_01b3 ^ (b >> 29)
-            }
+        for byte in bytes {
+            a = (a ^ UInt64(byte)) &* 0x100_0000_01b3
+            b = (b ^ UInt64(byte)) &* 0x100_0000_01b3 ^ (b >> 29)
         }
         func fmix(_ v: UInt64) -> UInt64 {
             var z = v

@@ -79,14 +79,14 @@ extension NativeLoader {
 
     /// Builds a shared library of a ranking loss at `output` (`lossc build`); returns the emitted pair.
     @discardableResult
-    public func buildRankingLibrary(_ f: RankingFormula, name: String? = nil, output: String) throws(NativeError) -> CSource {
-        let source = try Self.emitRanking(RankingPlan(f), name: name)
+    public func buildRankingLibrary(_ f: RankingFormula, name: String? = nil, output: String, command: String? = nil) throws(NativeError) -> CSource {
+        let source = try Self.emitRanking(RankingPlan(f), name: name, command: command)
         try build(source.source, compiler: try requireCompiler(), to: output, keepSourceAs: nil)
         return source
     }
 
     /// The emitted C, with an unsupported construct as a `NativeError`.
-    static func emitRanking(_ plan: RankingPlan, name: String?) throws(NativeError) -> CSource {
-        do { return try CRankingEmitter.emit(plan, name: name) } catch { throw NativeError(message: error.message) }
+    static func emitRanking(_ plan: RankingPlan, name: String?, command: String? = nil) throws(NativeError) -> CSource {
+        do { return try CRankingEmitter.emit(plan, name: name, command: command) } catch { throw NativeError(message: error.message) }
     }
 }

@@ -30,14 +30,14 @@ public struct CRankingUnsupported: Error, CustomStringConvertible, Sendable {
 public enum CRankingEmitter {
     /// Emits `.h` and `.c` text for a ranking formula.
     public static func emit(_ f: RankingFormula, name: String? = nil, precisions: [CPrecision] = CPrecision.allCases,
-                            sourcePath: String? = nil) throws(CRankingUnsupported) -> CSource {
-        try emit(RankingPlan(f), name: name, precisions: precisions, sourcePath: sourcePath)
+                            command: String? = nil) throws(CRankingUnsupported) -> CSource {
+        try emit(RankingPlan(f), name: name, precisions: precisions, command: command)
     }
 
     /// Emits `.h` and `.c` text for a planned ranking formula (a caller that also needs the plan,
     /// e.g. for `reachesU`, plans once).
     public static func emit(_ plan: RankingPlan, name: String? = nil, precisions: [CPrecision] = CPrecision.allCases,
-                            sourcePath: String? = nil) throws(CRankingUnsupported) -> CSource {
+                            command: String? = nil) throws(CRankingUnsupported) -> CSource {
         let f = plan.formula
         let live = plan.graph.reachable(from: [f.root] + f.slots.map(\.argument) + plan.derivatives.root.nodes)
         for i in 0..<plan.graph.count where live[i] && plan.graph.nodes[i].op.shapeRule != .elementwise {
@@ -47,7 +47,7 @@ public enum CRankingEmitter {
             }
         }
         let prefix = CNames.identifier(name ?? f.name)
-        let comment = headerComment(plan, prefix: prefix, precisions: precisions, sourcePath: sourcePath)
+        let comment = headerComment(plan, prefix: prefix, precisions: precisions, command: command)
         let guardName = "LOSSC_\(prefix)_H"
         let declarations = workspaceDeclarations(prefix)
             + precisions.map { prototype(prefix, $0) + ";\n" + prototype(prefix, $0, workspace: true) + ";\n" }.joined()

@@ -153,9 +153,17 @@ public struct ParamSearchSpace: Sendable {
         let (params, curves) = decode(theta)
         for k in ast.statements.indices {
             let name = ast.statements[k].name
+            // A changed value's comment describes the value it replaced ("the official
+            // default"): it is kept as the record of the source, marked as such.
+            func searched(_ was: String) {
+                let old = ast.statements[k].trailingComment.map { ": " + $0.drop(while: { $0 == "#" || $0 == " " }) } ?? ""
+                ast.statements[k].trailingComment = "# searched (the source had \(was)\(old))"
+            }
             switch ast.statements[k].body {
-            case .param: if let v = params[name] { ast.statements[k].body = .param(v) }
-            case .curve: if let pts = curves[name] { ast.statements[k].body = .curve(pts) }
+            case .param(let old):
+                if let v = params[name], v != old { ast.statements[k].body = .param(v); searched(formatNumber(old)) }
+            case .curve(let old):
+                if let pts = curves[name], pts != old { ast.statements[k].body = .curve(pts); searched("other points") }
             default: break
             }
         }

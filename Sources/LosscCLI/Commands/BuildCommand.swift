@@ -58,12 +58,12 @@ enum BuildCommand {
         let build: () throws(NativeError) -> CSource
         if let file = ranking {
             let f = try RankingCLI.load(file, params: params)
-            build = { () throws(NativeError) in try loader.buildRankingLibrary(f, name: a.value("name"), output: built) }
+            build = { () throws(NativeError) in try loader.buildRankingLibrary(f, name: a.value("name"), output: built, command: a.commandLine) }
         } else {
             let formula = try loadFormula(path, params: params)
             guard formula.kind.isSupported else { throw UsageError("\(path): '\(formula.kind.rawValue)' losses cannot be built yet") }
             let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
-            build = { () throws(NativeError) in try loader.buildLibrary(loss, name: a.value("name"), output: built) }
+            build = { () throws(NativeError) in try loader.buildLibrary(loss, name: a.value("name"), output: built, command: a.commandLine) }
         }
         let pair: CSource
         do { pair = try build() } catch {

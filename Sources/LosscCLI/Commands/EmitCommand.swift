@@ -55,12 +55,12 @@ enum EmitCommand {
         let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
         switch target {
         case .c:
-            try write(CEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path), a)
+            try write(CEmitter.emit(loss, name: name, precisions: precisions, command: a.commandLine), a)
         case .swift:
-            try writeText(SwiftEmitter.emit(loss, name: name, precisions: precisions, sourcePath: path), a)
+            try writeText(SwiftEmitter.emit(loss, name: name, precisions: precisions, command: a.commandLine), a)
         case .torch:
             if a.value("precision") != nil { throw UsageError("--precision does not apply to --target torch", hint: "the module computes in its inputs' dtype") }
-            try writeText(TorchEmitter.emit(loss, name: name, sourcePath: path).text, a)
+            try writeText(TorchEmitter.emit(loss, name: name, command: a.commandLine).text, a)
         }
         return .success
     }
@@ -79,7 +79,7 @@ enum EmitCommand {
             if a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
             let f = try RankingCLI.load(file, params: try parseParams(a.values["param"] ?? []))
             let out: TorchSource
-            do { out = try TorchRankingEmitter.emit(f, name: name, sourcePath: file.path) } catch {
+            do { out = try TorchRankingEmitter.emit(f, name: name, command: a.commandLine) } catch {
                 throw UsageError("\(file.path): \(error.message)")
             }
             try writeText(out.text, a)
@@ -92,7 +92,7 @@ enum EmitCommand {
         if a.has("protected") { throw UsageError("--protected does not apply to ranking losses") }
         let f = try RankingCLI.load(file, params: try parseParams(a.values["param"] ?? []))
         let out: CSource
-        do { out = try CRankingEmitter.emit(f, name: name, precisions: precisions, sourcePath: file.path) } catch {
+        do { out = try CRankingEmitter.emit(f, name: name, precisions: precisions, command: a.commandLine) } catch {
             throw UsageError("\(file.path): \(error.message)")
         }
         try write(out, a)

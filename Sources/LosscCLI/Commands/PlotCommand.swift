@@ -132,7 +132,7 @@ enum PlotCommand {
     /// IoU loss has a kink) or scaled by k from its top-left corner (IoU = k^2).
     static func box(_ losses: [CompiledLoss], family: String) -> SVGFigure {
         let shift = family == "shift"
-        let xLabel = shift ? "shift s (px): predicted box [s, 0, s+100, 100]" : "IoU (box [0, 0, 100k, 100k], IoU = k^2)"
+        let xLabel = shift ? "shift s (px): predicted box [s, 0, s+100, 100]" : "IoU = k² (predicted box [0, 0, 100·k, 100·k], k ≤ 1)"
         var lossPanel = SVGFigure.Panel(title: "loss (\(family) family, 100 x 100 target)", xLabel: xLabel, yLabel: "loss")
         var gradPanel = SVGFigure.Panel(title: "gradient", xLabel: xLabel, yLabel: shift ? "d loss / d s" : "d loss / d k")
         let target = [0.0, 0, 100, 100]

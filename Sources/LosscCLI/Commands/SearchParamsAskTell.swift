@@ -36,13 +36,13 @@ enum ParamAskTell {
         var files = ["loss": loss.path, "c": "", "torch": ""]
         let (params, curves) = setup.space.decode(theta)
         if let f = try? RankingFormula.parse(setup.file, params: params, curves: curves) {
-            if let c = try? CRankingEmitter.emit(f, name: "candidate", sourcePath: loss.path) {
+            if let c = try? CRankingEmitter.emit(f, name: "candidate", command: nil) {
                 let cfile = dir.appendingPathComponent("candidate.c")
                 try writeOutput(cfile.path, c.source)
                 files["c"] = cfile.path
             }
             // The PyTorch module (class CandidateLoss), for evaluators that train in torch.
-            if let t = try? TorchRankingEmitter.emit(f, name: "candidate", sourcePath: loss.path) {
+            if let t = try? TorchRankingEmitter.emit(f, name: "candidate", command: nil) {
                 let module = dir.appendingPathComponent("candidate.py")
                 try writeOutput(module.path, t.text)
                 files["torch"] = module.path

@@ -45,13 +45,31 @@ struct Arguments {
     var positionals: [String] = []
     var values: [String: [String]] = [:]
     var flags: Set<String> = []
+    /// The subcommand's name and its arguments as given, for `commandLine`.
+    var command = ""
+    var raw: [String] = []
 
     func value(_ name: String) -> String? { values[name]?.last }
+
+    /// `lossc COMMAND ARGS…` as given, each argument shell-quoted where it needs it: the
+    /// "regenerate with" line of emitted files, so rerunning it keeps `--param`, `--name` and `-o`.
+    var commandLine: String {
+        (["lossc", command] + raw).map(Self.shellQuoted).joined(separator: " ")
+    }
+
+    /// `s` as one POSIX shell word: as is when it holds only safe characters, else single-quoted.
+    static func shellQuoted(_ s: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:+@%")
+        if !s.isEmpty, s.allSatisfy({ safe.contains($0) }) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
     func has(_ name: String) -> Bool { flags.contains(name) }
 
     /// Parses `args` against `spec`. `--help` is answered by the caller via `wantsHelp`.
     static func parse(_ args: [String], _ spec: CommandSpec) throws -> Arguments {
         var a = Arguments()
+        a.command = spec.name
+        a.raw = args
         var i = 0
         var onlyPositionals = false
         while i < args.count {

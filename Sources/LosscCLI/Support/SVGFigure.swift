@@ -1,12 +1,16 @@
 import Foundation
 
 /// A hand-written SVG figure of line charts: panels side by side, each with axes, "nice"
-/// ticks (1-2-5 steps), labels and a shared legend, in the style of a paper figure.
+/// ticks (1-2-5 steps), labels and a legend under each panel (its own curves), in the style of
+/// a paper figure. A curve that coincides with an earlier one in its panel is drawn dotted on
+/// top of it and named so in the legend, so neither hides the other.
 struct SVGFigure {
     struct Series {
         var name: String
         var color: String
         var dashed = false
+        /// The earlier curve of the same panel this one coincides with (set by `render`).
+        var coincidesWith: String? = nil
         /// Points (x, y); a non-finite y breaks the line.
         var points: [(Double, Double)]
     }
@@ -27,9 +31,10 @@ struct SVGFigure {
 
     func render() -> String {
         let margin = (left: 64.0, right: 16.0, top: 56.0, bottom: 52.0)
-        let legendNames = uniqueSeries()
-        let columns = max(1, min(legendNames.count, panels.count * 2))
-        let legendHeight = Double((legendNames.count + columns - 1) / columns) * 18 + 12
+        let panels = self.panels.map(Self.markingCoincidentCurves)
+        let columns = 2
+        let rows = panels.map { ($0.series.count + columns - 1) / columns }.max() ?? 0
+        let legendHeight = Double(rows) * 18 + 12
         let width = margin.left + Double(panels.count) * (panelWidth + margin.left + margin.right) - margin.left
         let height = margin.top + panelHeight + margin.bottom + legendHeight
         var s = """
@@ -42,23 +47,52 @@ struct SVGFigure {
         for (k, p) in panels.enumerated() {
             let x0 = margin.left + Double(k) * (panelWidth + margin.left + margin.right)
             s += panel(p, x0: x0, y0: margin.top, index: k)
-        }
-        // Legend under the panels.
-        let ly = margin.top + panelHeight + margin.bottom - 4
-        let columnWidth = (width - margin.left) / Double(columns)
-        for (i, (name, color, dashed)) in legendNames.enumerated() {
-            let lx = margin.left + Double(i % columns) * columnWidth
-            let yy = ly + Double(i / columns) * 18
-            s += "<line x1=\"\(fmt(lx))\" y1=\"\(fmt(yy))\" x2=\"\(fmt(lx + 26))\" y2=\"\(fmt(yy))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dashed ? " stroke-dasharray=\"6 3\"" : "")/>\n"
-            s += "<text x=\"\(fmt(lx + 32))\" y=\"\(fmt(yy + 4))\" font-size=\"12\">\(escape(name))</text>\n"
+            // This panel's legend, under it and within its width.
+            let ly = margin.top + panelHeight + margin.bottom - 4
+            s += "<g class=\"legend\" data-panel=\"\(k)\">\n"
+            for (i, c) in p.series.enumerated() {
+                let lx = x0 + Double(i % columns) * panelWidth / Double(columns)
+                let yy = ly + Double(i / columns) * 18
+                let name = c.name + (c.coincidesWith.map { " (on \($0))" } ?? "")
+                s += "<line x1=\"\(fmt(lx))\" y1=\"\(fmt(yy))\" x2=\"\(fmt(lx + 26))\" y2=\"\(fmt(yy))\" stroke=\"\(c.color)\" \(stroke(c))/>\n"
+                s += "<text x=\"\(fmt(lx + 32))\" y=\"\(fmt(yy + 4))\" font-size=\"12\">\(escape(name))</text>\n"
+            }
+            s += "</g>\n"
         }
         return s + "</svg>\n"
     }
 
-    private func uniqueSeries() -> [(String, String, Bool)] {
-        var seen = Set<String>(), out: [(String, String, Bool)] = []
-        for p in panels { for c in p.series where !seen.contains(c.name) { seen.insert(c.name); out.append((c.name, c.color, c.dashed)) } }
-        return out
+    /// Marks each curve whose every point lies within 0.2% of the panel's y span of an earlier
+    /// curve's (same x, same breaks): drawn dotted over it, named in the legend.
+    static func markingCoincidentCurves(_ p: Panel) -> Panel {
+        var p = p
+        let ys = p.series.flatMap { $0.points.map(\.1) }.filter { $0.isFinite && (!p.logY || $0 > 0) }.map { p.logY ? log10($0) : $0 }
+        let span = max((ys.max() ?? 0) - (ys.min() ?? 0), 1e-300)
+        func scaled(_ y: Double) -> Double { p.logY ? (y > 0 ? log10(y) : .nan) : y }
+        for i in p.series.indices {
+            for j in 0..<i where p.series[j].coincidesWith == nil {
+                let a = p.series[i].points, b = p.series[j].points
+                guard a.count == b.count, !a.isEmpty else { continue }
+                let same = zip(a, b).allSatisfy { u, v in
+                    let (ya, yb) = (scaled(u.1), scaled(v.1))
+                    return u.0 == v.0 && (ya.isFinite == yb.isFinite) && (!ya.isFinite || abs(ya - yb) <= 0.002 * span)
+                }
+                if same { p.series[i].coincidesWith = p.series[j].name; break }
+            }
+        }
+        return p
+    }
+
+    /// The `data-coincides` attribute of a curve lying on another, else nothing.
+    private func coincides(_ c: Series) -> String {
+        guard let other = c.coincidesWith else { return "" }
+        return " data-coincides=\"" + escape(other) + "\""
+    }
+
+    /// The stroke attributes of a curve: solid, dashed, or dotted and wider when it lies on another.
+    private func stroke(_ c: Series) -> String {
+        if c.coincidesWith != nil { return "stroke-width=\"3\" stroke-linecap=\"round\" stroke-dasharray=\"0.5 6\"" }
+        return "stroke-width=\"2\"" + (c.dashed ? " stroke-dasharray=\"6 3\"" : "")
     }
 
     private func panel(_ p: Panel, x0: Double, y0: Double, index: Int) -> String {
@@ -105,7 +139,7 @@ struct SVGFigure {
             // The sampled data rides along, so the figure can be checked (and re-plotted) exactly.
             let xsData = c.points.map { String(format: "%.9g", $0.0) }.joined(separator: " ")
             let ysData = c.points.map { String(format: "%.9g", $0.1) }.joined(separator: " ")
-            s += "<path class=\"curve\" data-series=\"\(escape(c.name))\" data-x=\"\(xsData)\" data-y=\"\(ysData)\" d=\"\(d)\" fill=\"none\" stroke=\"\(c.color)\" stroke-width=\"2\"\(c.dashed ? " stroke-dasharray=\"6 3\"" : "") clip-path=\"url(#clip\(index))\"/>\n"
+            s += "<path class=\"curve\" data-series=\"\(escape(c.name))\" data-x=\"\(xsData)\" data-y=\"\(ysData)\" d=\"\(d)\" fill=\"none\" stroke=\"\(c.color)\" \(stroke(c))\(coincides(c)) clip-path=\"url(#clip\(index))\"/>\n"
         }
         return s + "</g>\n"
     }
