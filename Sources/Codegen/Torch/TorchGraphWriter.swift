@@ -76,8 +76,15 @@ struct TorchGraphWriter {
         }
     }
 
+    /// Whether the graph of `roots` has a logistic family to share (`TorchLogisticFamily`).
+    func hasLogisticFamily(_ roots: [NodeID]) -> Bool {
+        !TorchLogisticFamily(graph, nodes: plan.elementNodes(roots), isFloat: isFloat).isEmpty
+    }
+
     /// A function `NAME(ARGS, p, k)` returning the roots, each broadcast to its output shape.
-    func elementFunction(_ functionName: String, roots: [NodeID]) -> String {
+    /// `shareLogistics`: sigmoids and softpluses of one tensor share one exponential
+    /// (`TorchLogisticFamily`), the form for `torch.compile`.
+    func elementFunction(_ functionName: String, roots: [NodeID], shareLogistics: Bool = false) -> String {
         let inputs = kind == .box ? "pred, target" : "x, y, w"
         var s = "def \(functionName)(\(inputs), p, k):\n"
         let nodes = plan.elementNodes(roots).filter { !(graph[$0].op == .input && kind != .box) }
@@ -95,21 +102,34 @@ struct TorchGraphWriter {
             s += "    pred_planes = pred.movedim(-1, 0).contiguous()\n"
             s += "    target_planes = target.movedim(-1, 0).contiguous()\n"
         }
-        // The last statement reading each temporary (roots are read by the return).
-        var lastUse: [NodeID: Int] = [:]
-        for (position, id) in nodes.enumerated() { for a in graph[id].args { lastUse[a] = position } }
+        let family = shareLogistics ? TorchLogisticFamily(graph, nodes: nodes, isFloat: isFloat)
+                                    : TorchLogisticFamily(graph, nodes: [], isFloat: isFloat)
+        // The last statement reading each temporary (roots are read by the return); a family
+        // member reads its base directly.
+        var lastUse: [NodeID: Int] = [:], lastMember: [NodeID: Int] = [:]
+        for (position, id) in nodes.enumerated() {
+            for a in graph[id].args { lastUse[a] = position }
+            if let m = family.members[id] { lastUse[m.base] = position; lastMember[m.base] = position }
+        }
         for r in roots { lastUse[r] = nodes.count }
+        var started = Set<NodeID>()
         for (position, id) in nodes.enumerated() {
             let n = graph[id]
             if n.op == .input {
                 let side = n.index <= 6 ? "pred_planes" : "target_planes"
                 s += "    t\(id) = \(side)[\((Int(n.index) - 3) % 4)]\n"
+            } else if let m = family.members[id] {
+                if started.insert(m.base).inserted { s += family.shared(m.base, name(m.base)) }
+                s += "    t\(id) = \(family.expression(graph, id, name(m.base)))\n"
             } else {
                 let literal = Set(n.args.filter(isFloat))
                 s += "    t\(id) = \(expression(id, args: n.args.map(name), literal: literal))\n"
             }
-            let dead = Set(n.args).filter { !isFloat($0) && lastUse[$0] == position && name($0).hasPrefix("t") }
-            if !dead.isEmpty { s += "    del " + dead.sorted().map { "t\($0)" }.joined(separator: ", ") + "\n" }
+            var read = Set(n.args)
+            if let m = family.members[id] { read.insert(m.base) }
+            var dead = read.filter { !isFloat($0) && lastUse[$0] == position && name($0).hasPrefix("t") }.sorted().map { "t\($0)" }
+            if let m = family.members[id], lastMember[m.base] == position { dead += family.temporaries(m.base) }
+            if !dead.isEmpty { s += "    del " + dead.joined(separator: ", ") + "\n" }
         }
         s += "    return " + outputs(roots).joined(separator: ", ") + "\n\n\n"
         return s

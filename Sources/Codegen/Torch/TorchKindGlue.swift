@@ -39,7 +39,8 @@ struct TorchKindGlue {
 
             @staticmethod
             def forward(ctx, \(inputs.joined(separator: ", ")), p, k):
-                value, grad = _value_and_grad(\(inputs.joined(separator: ", ")), p, k)
+                evaluate = _value_and_grad_compiled if torch.compiler.is_compiling() else _value_and_grad
+                value, grad = evaluate(\(inputs.joined(separator: ", ")), p, k)
                 ctx.save_for_backward(grad)
                 return value
 
@@ -131,7 +132,8 @@ struct TorchKindGlue {
         s += "        if torch.is_grad_enabled() and \(p).requires_grad:\n"
         s += "            value = \(functionName).apply(\(args), self._p, self._k)\n"
         s += "        else:\n"
-        s += "            value = _value(\(args), self._p, self._k)\n"
+        s += "            evaluate = _value_compiled if torch.compiler.is_compiling() else _value\n"
+        s += "            value = evaluate(\(args), self._p, self._k)\n"
         if kind == .multiclass { s += "        value = value.squeeze(1)\n" }
         s += "        return _reduce(value, self.reduction).to(input_dtype)\n"
         // the input dtype, read before the prediction is converted
