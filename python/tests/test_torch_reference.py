@@ -2,6 +2,8 @@
 every per-sample example: values and gradients, on random data and at the extremes (logits
 +-30, +-100, +-1e4; identical, zero-area, far-apart and nested boxes), in float64 (tight) and
 float32 (loose)."""
+import importlib.util
+
 import pytest
 import torch
 
@@ -19,6 +21,45 @@ def test_float64_matches_lossc_eval(lossc, tmp_path, name, kind):
     value, grad = ts.value_and_grad(mod.Loss(reduction="none"), inputs)
     ts.assert_close(value, expected_value, 1e-10, 1e-12, name + " value")
     ts.assert_close(grad, expected_grad, 1e-9, 1e-12, name + " gradient")
+
+
+def _compiled_form(mod):
+    """A fresh copy of the module whose eager calls run the forms written for torch.compile
+    (out of place; sigmoids and softpluses of one tensor sharing one exponential)."""
+    spec = importlib.util.spec_from_file_location(mod.__name__ + "_compiled_form", mod.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    copy._value, copy._value_and_grad = copy._value_compiled, copy._value_and_grad_compiled
+    return copy
+
+
+@pytest.mark.parametrize("name,kind", CASES)
+def test_compiled_form_matches_lossc_eval(lossc, tmp_path, name, kind):
+    # the form torch.compile traces, run eagerly on the same points and extremes
+    mod = _compiled_form(ts.module(lossc, name))
+    for dtype, seed, rtol, atol in [(torch.float64, 7, 1e-9, 1e-12), (torch.float32, 8, 1e-3, 1e-3 if kind == "box" else 1e-5)]:
+        inputs = ts.data(kind, n=40, seed=seed)
+        expected_value, expected_grad = ts.reference(lossc, ts.EXAMPLES / (name + ".loss"), kind, inputs, tmp_path)
+        value, grad = ts.value_and_grad(mod.Loss(reduction="none"), inputs, dtype=dtype)
+        ts.assert_close(value, expected_value, rtol, atol, "%s %s compiled-form value" % (name, dtype))
+        ts.assert_close(grad, expected_grad, rtol, atol, "%s %s compiled-form gradient" % (name, dtype))
+        with torch.no_grad():
+            plain = mod.Loss(reduction="none")(*[t.to(dtype) if t.is_floating_point() else t for t in inputs])
+        ts.assert_close(plain, expected_value, rtol, atol, "%s %s compiled-form value without grad" % (name, dtype))
+
+
+@pytest.mark.parametrize("name,kind", CASES)
+def test_eager_form_leaves_the_inputs_alone(lossc, name, kind):
+    # eager mode writes into temporaries that die (a.mul_(b)); never into x, y, w, pred or
+    # target, which float64 inputs reach without a copy
+    mod = ts.module(lossc, name)
+    inputs = ts.data(kind, n=40, seed=9)
+    before = [t.clone() for t in inputs]
+    ts.value_and_grad(mod.Loss(reduction="none"), inputs)
+    with torch.no_grad():
+        mod.Loss(reduction="sum")(*inputs)
+    for a, b in zip(inputs, before):
+        assert torch.equal(torch.nan_to_num(a, 7.0), torch.nan_to_num(b, 7.0)), name
 
 
 @pytest.mark.parametrize("name,kind", CASES)

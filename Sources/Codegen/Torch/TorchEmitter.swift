@@ -46,13 +46,9 @@ public enum TorchEmitter {
         s += writer.invariantsFunction()
         s += writer.elementFunction("_value", roots: plan.valueRoots)
         s += writer.elementFunction("_value_and_grad", roots: plan.allRoots)
-        // The forms for torch.compile: logistic families share one exponential there.
-        if writer.hasLogisticFamily(plan.allRoots) {
-            s += writer.elementFunction("_value_compiled", roots: plan.valueRoots, shareLogistics: true)
-            s += writer.elementFunction("_value_and_grad_compiled", roots: plan.allRoots, shareLogistics: true)
-        } else {
-            s += "_value_compiled = _value\n_value_and_grad_compiled = _value_and_grad\n\n\n"
-        }
+        // The forms for torch.compile: out of place, logistic families sharing one exponential.
+        s += writer.elementFunction("_value_compiled", roots: plan.valueRoots, form: .compiled)
+        s += writer.elementFunction("_value_and_grad_compiled", roots: plan.allRoots, form: .compiled)
         s += glue.functionClass() + glue.moduleClass()
         s += "Loss = \(className)\n"
         return TorchSource(text: s, className: className)

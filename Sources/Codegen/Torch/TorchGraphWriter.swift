@@ -76,15 +76,15 @@ struct TorchGraphWriter {
         }
     }
 
-    /// Whether the graph of `roots` has a logistic family to share (`TorchLogisticFamily`).
-    func hasLogisticFamily(_ roots: [NodeID]) -> Bool {
-        !TorchLogisticFamily(graph, nodes: plan.elementNodes(roots), isFloat: isFloat).isEmpty
-    }
+    /// The two forms of an element function: eager mode writes arithmetic into temporaries that
+    /// die there (`a.mul_(b)`: no fresh full-size tensor, 2-3x cheaper per operation on the CPU);
+    /// compiled mode is out of place, with logistic families sharing one exponential
+    /// (`TorchLogisticFamily`), and lets Inductor fuse it.
+    enum Form { case eager, compiled }
 
     /// A function `NAME(ARGS, p, k)` returning the roots, each broadcast to its output shape.
-    /// `shareLogistics`: sigmoids and softpluses of one tensor share one exponential
-    /// (`TorchLogisticFamily`), the form for `torch.compile`.
-    func elementFunction(_ functionName: String, roots: [NodeID], shareLogistics: Bool = false) -> String {
+    func elementFunction(_ functionName: String, roots: [NodeID], form: Form = .eager) -> String {
+        let shareLogistics = form == .compiled
         let inputs = kind == .box ? "pred, target" : "x, y, w"
         var s = "def \(functionName)(\(inputs), p, k):\n"
         let nodes = plan.elementNodes(roots).filter { !(graph[$0].op == .input && kind != .box) }
@@ -113,6 +113,10 @@ struct TorchGraphWriter {
         }
         for r in roots { lastUse[r] = nodes.count }
         var started = Set<NodeID>()
+        // Temporaries that own their memory (results of arithmetic): the only in-place targets.
+        // A helper may return its argument (`_pow(a, 1.0)`), a view may share an input's storage.
+        var fresh = Set<NodeID>()
+        let fromPrediction = self.fromPrediction
         for (position, id) in nodes.enumerated() {
             let n = graph[id]
             if n.op == .input {
@@ -121,6 +125,8 @@ struct TorchGraphWriter {
             } else if let m = family.members[id] {
                 if started.insert(m.base).inserted { s += family.shared(m.base, name(m.base)) }
                 s += "    t\(id) = \(family.expression(graph, id, name(m.base)))\n"
+            } else if form == .eager, let inPlace = inPlaceExpression(id, position: position, lastUse: lastUse, fresh: &fresh, fromPrediction: fromPrediction) {
+                s += "    t\(id) = \(inPlace)\n"
             } else {
                 let literal = Set(n.args.filter(isFloat))
                 s += "    t\(id) = \(expression(id, args: n.args.map(name), literal: literal))\n"
@@ -133,6 +139,46 @@ struct TorchGraphWriter {
         }
         s += "    return " + outputs(roots).joined(separator: ", ") + "\n\n\n"
         return s
+    }
+
+    /// `a.OP_(b)` for node `id` when it is `a OP b` (or `-a`, or `b OP a` for + and *) and `a`
+    /// is a fresh temporary read for the last time here, of the result's shape: computed from
+    /// the prediction, which the module expands to the broadcast shape of all inputs, and of the
+    /// result's class-axis shape. Nil when no argument qualifies.
+    func inPlaceExpression(_ id: NodeID, position: Int, lastUse: [NodeID: Int], fresh: inout Set<NodeID>,
+                           fromPrediction: [Bool]) -> String? {
+        let n = graph[id]
+        let methods = ["+": "add_", "-": "sub_", "*": "mul_", "/": "div_"]
+        func target(_ a: NodeID) -> Bool {
+            fresh.contains(a) && lastUse[a] == position && fromPrediction[Int(a)] && graph.shape(a) == graph.shape(id)
+                && n.args.filter({ $0 == a }).count == 1
+        }
+        let text: String
+        switch n.op.torchSpelling {
+        case .prefix("-") where target(n.args[0]):
+            text = "\(name(n.args[0])).neg_()"
+        case .infix(let op) where methods[op] != nil && target(n.args[0]):
+            text = "\(name(n.args[0])).\(methods[op]!)(\(name(n.args[1])))"
+        case .infix(let op) where (op == "+" || op == "*") && target(n.args[1]):
+            text = "\(name(n.args[1])).\(methods[op]!)(\(name(n.args[0])))"
+        default:
+            if case .infix = n.op.torchSpelling { fresh.insert(id) }
+            if case .prefix = n.op.torchSpelling { fresh.insert(id) }
+            return nil
+        }
+        fresh.insert(id)
+        return text
+    }
+
+    /// Whether each node depends on the prediction (`x`, or `pred`'s coordinates).
+    var fromPrediction: [Bool] {
+        var out = [Bool](repeating: false, count: graph.count)
+        for i in 0..<graph.count {
+            let n = graph.nodes[i]
+            if n.op == .input { out[i] = kind == .box ? (3...6).contains(Int(n.index)) : n.index == 0 }
+            else { out[i] = n.args.contains { out[Int($0)] } }
+        }
+        return out
     }
 
     /// The roots as returned: each broadcast to its output shape (a tensor even when it is a
