@@ -82,6 +82,33 @@ struct SearchTests {
         }
     }
 
+    /// The held-out re-evaluation: the best candidates in the order of `best`, each with one
+    /// value per evaluator, equal to that evaluator's own fitness of the candidate.
+    @Test func heldOutReevaluatesTheBestWithEachEvaluator() throws {
+        struct Shifted: FitnessEvaluator {
+            let shift: Double
+            func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult {
+                let r = ToyFitness().fitness(c, generation: generation, index: index)
+                return r.passed ? .pass(r.score! + shift) : r
+            }
+        }
+        struct Failing: FitnessEvaluator {
+            func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult { .fail("no") }
+        }
+        let search = try Search(state: SearchState(config: config(generations: 2)), filter: ToyFilter(), evaluator: ToyFitness(), workers: 2, checkpointDir: nil)
+        try search.run()
+        let held = search.heldOut(count: 3, evaluators: [Shifted(shift: 1), Failing(), Shifted(shift: 2)])
+        let best = search.state.best(3)
+        #expect(held.count == 3 && held.map(\.genome) == best.map(\.record.genome))
+        for (h, b) in zip(held, best) {
+            #expect(h.selected == b.record.fitness!)
+            #expect(h.values.count == 3 && h.values[1] == nil)
+            #expect(h.values[0] == b.record.fitness! + 1 && h.values[2] == b.record.fitness! + 2)
+            #expect(h.mean == b.record.fitness! + 1.5)
+        }
+        #expect(search.heldOut(count: 0, evaluators: [Shifted(shift: 1)]).isEmpty)
+    }
+
     @Test func resumeEqualsAnUninterruptedRun() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lossc-search-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: dir) }

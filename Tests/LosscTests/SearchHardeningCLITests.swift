@@ -6,9 +6,9 @@ import Testing
 /// search's state (lock, checksum, resume options, ask/tell validation).
 struct SearchHardeningCLITests {
     /// A small search whose candidates all reach the evaluator (no filters).
-    static func small(_ extra: [String], topK: Int = 2) -> [String] {
+    static func small(_ extra: [String], topK: Int = 2, holdout: Int = 0) -> [String] {
         ["search", "--kind", "binary", "--no-filters", "--population", "10", "--generations", "1",
-         "--top-k", "\(topK)", "--quiet", "--format", "json"] + extra
+         "--top-k", "\(topK)", "--quiet", "--format", "json", "--holdout", "\(holdout)"] + extra
     }
 
     static func dir(_ tag: String) throws -> String { try OutputFileCLITests.dir("search-\(tag)") }

@@ -19,7 +19,7 @@ def parser():
     p = argparse.ArgumentParser(prog="lossc-ray", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Placeholders {loss} {c} {torch} {dir} are replaced by the candidate's files "
-                                       "(quoted) and also given as LOSSC_LOSS, LOSSC_C, LOSSC_TORCH, LOSSC_DIR; "
+                                       "(quoted) and also given as LOSSC_LOSS, LOSSC_C, LOSSC_TORCH, LOSSC_DIR; {seed} / LOSSC_SEED is 0; "
                                        "the last number the command prints is the fitness.")
     sub = p.add_subparsers(dest="mode", required=True)
     for mode in ("search", "search-params"):

@@ -16,8 +16,10 @@ import subprocess
 import tempfile
 import time
 
-#: Placeholders of the evaluator command, and the environment variables that carry the same paths.
-PLACEHOLDERS = ("loss", "c", "torch", "dir")
+#: Placeholders of the evaluator command, and the environment variables that carry the same values
+#: (LOSSC_LOSS, ...): the candidate's files, its directory, and the evaluation seed (0 while a search
+#: selects, as `lossc search --evaluator` gives it).
+PLACEHOLDERS = ("loss", "c", "torch", "dir", "seed")
 
 #: Separators of lossc's last-number rule (ExternalEvaluator.lastNumber in the Swift sources).
 _SEPARATORS = re.compile(r"[ \t\n\r:,;=()\[\]{}\"']+")
@@ -53,9 +55,10 @@ def _tail(path):
         return f.read().decode("utf-8", "replace")
 
 
-def evaluate(candidate_id, files, template, timeout):
+def evaluate(candidate_id, files, template, timeout, seed=0):
     """Evaluates one candidate. `files` maps a placeholder name ('loss', 'c', 'torch') to
-    (file name, bytes). Returns a dict: id, fitness or error, stdout, stderr, seconds, host."""
+    (file name, bytes); `seed` is {seed}. Returns a dict: id, fitness or error, stdout, stderr,
+    seconds, host."""
     start = time.time()
     work = tempfile.mkdtemp(prefix="lossc-candidate-")
     result = {"id": candidate_id, "host": os.uname().nodename}
@@ -67,6 +70,7 @@ def evaluate(candidate_id, files, template, timeout):
                 f.write(data)
             values[name] = path
         values["dir"] = work
+        values["seed"] = str(seed)
         env = dict(os.environ)
         env.update({"LOSSC_" + k.upper(): v for k, v in values.items()})
         out_path, err_path = os.path.join(work, ".stdout"), os.path.join(work, ".stderr")

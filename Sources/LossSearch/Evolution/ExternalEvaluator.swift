@@ -11,8 +11,8 @@ import Glibc
 /// prints is the fitness. A non-zero exit, a timeout, a crash, no number, NaN or infinity is
 /// recorded as a failed candidate, never an error of the search.
 ///
-/// The paths reach the command two ways: as environment variables (`LOSSC_LOSS`, `LOSSC_C`,
-/// `LOSSC_TORCH`, `LOSSC_DIR`: the safe form, no shell parsing at all) and as `{loss}`/`{c}`/`{torch}`/`{dir}`
+/// The paths (and the seed) reach the command two ways: as environment variables (`LOSSC_LOSS`, `LOSSC_C`,
+/// `LOSSC_TORCH`, `LOSSC_DIR`, `LOSSC_SEED`: the safe form, no shell parsing at all) and as `{loss}`/`{c}`/`{torch}`/`{dir}`/`{seed}`
 /// placeholders, substituted in one pass (a substituted path is never scanned again) and
 /// single-quoted for the shell.
 public struct ExternalEvaluator: FitnessEvaluator {
@@ -23,6 +23,9 @@ public struct ExternalEvaluator: FitnessEvaluator {
     public let emitC: (@Sendable (Candidate) -> String?)?
     /// PyTorch module text for `{torch}` (importable straight into a trainer), when available.
     public let emitTorch: (@Sendable (Candidate) -> String?)?
+    /// `{seed}` / `LOSSC_SEED`: 0 while the search selects; 1, 2, … for its held-out
+    /// re-evaluation (`Search.heldOut`), so a trainer seeded with it sees data the search did not.
+    public var seed = 0
 
     /// The placeholders: `{name}` in the command and the environment variable with the same
     /// path. One line per placeholder; `files(for:in:)` writes the files they name.
@@ -31,11 +34,13 @@ public struct ExternalEvaluator: FitnessEvaluator {
         ("c", "LOSSC_C"),
         ("torch", "LOSSC_TORCH"),
         ("dir", "LOSSC_DIR"),
+        ("seed", "LOSSC_SEED"),
     ]
 
     public init(template: String, root: URL, timeout: TimeInterval, emitC: (@Sendable (Candidate) -> String?)? = nil,
-                emitTorch: (@Sendable (Candidate) -> String?)? = nil) {
+                emitTorch: (@Sendable (Candidate) -> String?)? = nil, seed: Int = 0) {
         self.template = template; self.root = root; self.timeout = timeout; self.emitC = emitC; self.emitTorch = emitTorch
+        self.seed = seed
     }
 
     public func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult {
@@ -53,6 +58,7 @@ public struct ExternalEvaluator: FitnessEvaluator {
     public func evaluate(files: [String: String], in dir: URL) -> StageResult {
         var values = files
         values["dir"] = dir.path
+        values["seed"] = String(seed)
         let command = ExternalEvaluator.substitute(template, values)
         var env: [String: String] = [:]
         for p in ExternalEvaluator.placeholders { env[p.environment] = values[p.name] ?? "" }

@@ -6,7 +6,7 @@ import LossSearch
 enum SearchCommand {
     static let spec = CommandSpec(
         name: "search", summary: "Search for new losses (CSE-Autoloss's evolutionary search).",
-        usage: "search [ask | tell RESULTS.jsonl] --kind KIND [--population N] [--generations G] [--seed S] [--workers W] [--checkpoint DIR] [--resume] [--evaluator 'CMD {loss} {c} {torch} {dir}'] [--format json]",
+        usage: "search [ask | tell RESULTS.jsonl] --kind KIND [--population N] [--generations G] [--seed S] [--workers W] [--checkpoint DIR] [--resume] [--evaluator 'CMD {loss} {c} {torch} {dir} {seed}'] [--holdout N] [--format json]",
         options: [
             OptionSpec(name: "kind", value: "KIND", help: "binary, multiclass or box."),
             OptionSpec(name: "population", value: "N", help: "Candidates per generation (default 100)."),
@@ -17,7 +17,9 @@ enum SearchCommand {
             OptionSpec(name: "workers", value: "W", help: "Parallel evaluations (default: all cores)."),
             OptionSpec(name: "checkpoint", value: "DIR", help: "Write DIR/checkpoint.json atomically after every generation."),
             OptionSpec(name: "resume", value: nil, help: "Continue the run in --checkpoint DIR."),
-            OptionSpec(name: "evaluator", value: "CMD", help: "External fitness: a shell command; {loss} {c} {torch} {dir} are substituted (also $LOSSC_LOSS, $LOSSC_C, $LOSSC_TORCH, $LOSSC_DIR); the last number printed is the fitness."),
+            OptionSpec(name: "evaluator", value: "CMD", help: "External fitness: a shell command; {loss} {c} {torch} {dir} {seed} are substituted (also $LOSSC_LOSS, $LOSSC_C, $LOSSC_TORCH, $LOSSC_DIR, $LOSSC_SEED); the last number printed is the fitness."),
+            OptionSpec(name: "holdout", value: "N", help: "Re-evaluate the best N on held-out seeds after the run (default 3; 0: none)."),
+            OptionSpec(name: "holdout-seeds", value: "S", help: "Held-out seeds per candidate (default 2): fresh proxy data, or {seed} = 1..S."),
             OptionSpec(name: "timeout", value: "SECONDS", help: "Time limit per external evaluation (default 600)."),
             OptionSpec(name: "from", value: "FILE.loss", help: "Seed the first generation with this formula.", repeatable: true),
             OptionSpec(name: "no-filters", value: nil, help: "Disable both convergence filters (the vanilla EA)."),
@@ -31,7 +33,10 @@ enum SearchCommand {
         details: """
         Each generation: breed from the parents, drop candidates already seen (same canonical formula),
         stage 1 (convergence properties), stage 2 (tiny training), the top K on the proxy task
-        (or --evaluator), keep the best P of the run as parents, checkpoint.
+        (or --evaluator), keep the best P of the run as parents, checkpoint. After the last generation
+        the best N are evaluated again on held-out seeds (other proxy data sets; {seed} = 1, 2, … for an
+        evaluator, which sees {seed} = 0 while the search selects): the fitness a search selects is
+        the maximum of noisy values, the held-out mean is the number to report.
         Example: lossc search --kind binary --population 200 --generations 8 --seed 7 --checkpoint runs/b
         Cluster use: 'lossc search ask --checkpoint DIR' writes the next batch (DIR/batch-G/),
         'lossc search tell results.jsonl --checkpoint DIR' reads its fitness values back (a partial
@@ -76,6 +81,8 @@ enum SearchCommand {
         let workers = try int(a, "workers", ProcessInfo.processInfo.activeProcessorCount, min: 1)
         guard let judge = BuiltinJudge(kind: kind, seed: state.config.seed) else { throw UsageError("no built-in proxy task for \(kind.rawValue) losses") }
         let evaluator: FitnessEvaluator
+        var external: ExternalEvaluator? = nil
+        let holdout = try int(a, "holdout", 3, min: 0), holdoutSeeds = try int(a, "holdout-seeds", 2, min: 1)
         var scratch: String? = nil
         defer { if let scratch { removeTree(scratch) } }
         if let cmd = a.value("evaluator") {
@@ -86,8 +93,9 @@ enum SearchCommand {
                 scratch = try privateDirectory("evaluations")
                 root = URL(fileURLWithPath: scratch!)
             }
-            evaluator = ExternalEvaluator(template: cmd, root: root, timeout: Double(try int(a, "timeout", 600, min: 1)),
-                                          emitC: BuiltinJudge.emitC, emitTorch: BuiltinJudge.emitTorch)
+            external = ExternalEvaluator(template: cmd, root: root, timeout: Double(try int(a, "timeout", 600, min: 1)),
+                                         emitC: BuiltinJudge.emitC, emitTorch: BuiltinJudge.emitTorch)
+            evaluator = external!
         } else {
             evaluator = judge
         }
@@ -113,8 +121,37 @@ enum SearchCommand {
             let json = try a.choice("format", default: OutputFormat.text) == .json
             let refs = a.value("evaluator") == nil ? references(judge) : []
             if search.state.best(1).isEmpty { Terminal.error(emptyFunnelHint(search.state) + "\n") }
-            Terminal.write(json ? SearchReport.json(search.state, references: refs) : SearchReport.text(search.state, references: refs))
+            var held = HeldOutReport(seeds: holdoutSeeds)
+            if holdout > 0, !search.state.best(1).isEmpty {
+                if !a.has("quiet") { Terminal.error("held-out re-evaluation: the best \(min(holdout, search.state.best(holdout).count)) on \(holdoutSeeds) fresh seed(s)\n") }
+                let evaluators: [FitnessEvaluator]
+                if let e = external {
+                    evaluators = (1...holdoutSeeds).map { k in
+                        ExternalEvaluator(template: e.template, root: e.root.appendingPathComponent("heldout-seed-\(k)"), timeout: e.timeout,
+                                                 emitC: e.emitC, emitTorch: e.emitTorch, seed: k)
+                    }
+                } else {
+                    let judges = (1...holdoutSeeds).compactMap { BuiltinJudge(kind: kind, seed: Self.heldOutSeed(state.config.seed, $0)) }
+                    evaluators = judges
+                    held.references = averaged(judges.map(references))
+                }
+                held.results = search.heldOut(count: holdout, evaluators: evaluators)
+            }
+            Terminal.write(json ? SearchReport.json(search.state, references: refs, heldOut: held)
+                                : SearchReport.text(search.state, references: refs, heldOut: held))
             return .success
+        }
+    }
+
+    /// The proxy seed of held-out set `k`: far from the search's own (`seed`, `seed + 1001…1003`).
+    static func heldOutSeed(_ seed: UInt64, _ k: Int) -> UInt64 { seed &+ 0x5EED_0000 &+ UInt64(k) &* 10_007 }
+
+    /// Per name, the mean of the values over the lists.
+    static func averaged(_ lists: [[(String, Double)]]) -> [(String, Double)] {
+        guard let first = lists.first else { return [] }
+        return first.map { name, _ in
+            let v = lists.compactMap { $0.first { $0.0 == name }?.1 }
+            return (name, v.reduce(0, +) / Double(v.count))
         }
     }
 

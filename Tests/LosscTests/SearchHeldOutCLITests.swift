@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// `lossc search` re-evaluates its best candidates on held-out seeds after the run, so the
+/// number it reports is not the maximum it selected: an external evaluator sees `{seed}` =
+/// `$LOSSC_SEED` = 0 while the search selects and 1, 2, … afterwards.
+struct SearchHeldOutCLITests {
+    static func report(_ json: String) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    }
+
+    @Test func anExternalEvaluatorSeesFreshSeedsAfterTheRun() throws {
+        // fitness 0.5 followed by the seed's digit: 0.50 while selecting, 0.51, 0.52, 0.53 held out;
+        // the command fails unless {seed} and $LOSSC_SEED agree.
+        let cmd = "test {seed} = \"$LOSSC_SEED\" && echo 0.5$LOSSC_SEED"
+        let r = try CLI.run(SearchHardeningCLITests.small(["--evaluator", cmd, "--holdout-seeds", "3"], holdout: 2))
+        #expect(r.status == 0, "\(r.err)")
+        let held = try #require(Self.report(r.out)?["heldout"] as? [String: Any], "\(r.out)")
+        #expect(held["seeds"] as? Int == 3)
+        let candidates = try #require(held["candidates"] as? [[String: Any]])
+        #expect(candidates.count == 2)
+        for c in candidates {
+            #expect(c["selected"] as? Double == 0.5)
+            #expect((c["values"] as? [Double]) == [0.51, 0.52, 0.53], "\(c)")
+            #expect(abs((c["mean"] as? Double ?? 0) - 0.52) < 1e-12)
+        }
+        // The text report says which is which.
+        let text = try CLI.run(SearchHardeningCLITests.small(["--evaluator", cmd], holdout: 1).filter { $0 != "json" && $0 != "--format" })
+        #expect(text.status == 0 && text.out.contains("held-out re-evaluation (2 seed(s) the search never selected on):"), "\(text.out)")
+        #expect(text.out.contains("#1 selected 0.5000  held out 0.5150  (0.5100, 0.5200)"), "\(text.out)")
+        #expect(text.out.contains("best held out: #1, 0.5150"))
+    }
+
+    @Test func aFailedHeldOutEvaluationIsNamedNotAveraged() throws {
+        // seed 2 fails: the mean is over the others, the failure printed as such
+        let cmd = "test \"$LOSSC_SEED\" != 2 && echo 0.4$LOSSC_SEED"
+        let r = try CLI.run(SearchHardeningCLITests.small(["--evaluator", cmd, "--holdout-seeds", "3"], holdout: 1))
+        let c = try #require(((Self.report(r.out)?["heldout"] as? [String: Any])?["candidates"] as? [[String: Any]])?.first, "\(r.out)")
+        #expect((c["values"] as? [Any])?.count == 3 && (c["values"] as? [Any])?[1] is NSNull, "\(c)")
+        #expect(abs((c["mean"] as? Double ?? 0) - 0.42) < 1e-12)
+    }
+
+    @Test func holdoutZeroSkipsIt() throws {
+        let dir = try SearchHardeningCLITests.dir("holdout-zero")
+        let r = try CLI.run(SearchHardeningCLITests.small(["--evaluator", "echo 0.5", "--checkpoint", dir]))
+        #expect(r.status == 0)
+        #expect(((Self.report(r.out)?["heldout"] as? [String: Any])?["candidates"] as? [Any])?.isEmpty == true)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/evaluations/heldout-seed-1"))
+    }
+}
