@@ -61,21 +61,27 @@ def test_a_seed_reproduces_its_run(lossc):
 def test_train_py_is_a_lossc_search_evaluator(lossc, examples, tmp_path):
     """`lossc search --evaluator` reads train.py's AP (the last number printed) as the fitness."""
     cmd = (f"{sys.executable} {TRAIN} --cls-loss {{loss}} --alpha-t 0.25 --steps 1 --batch 2 "
-           f"--eval-images 4 --threads 1")
+           f"--eval-images 4 --threads 1 --seed {{seed}}")
     env = dict(os.environ, LOSSC=lossc)
     # seeded with BCE so that at least one candidate passes the filters and reaches the evaluator
     p = subprocess.run([lossc, "search", "--kind", "binary", "--population", "30", "--generations", "1",
                         "--top-k", "2", "--workers", "1", "--seed", "3", "--from", str(examples / "bce.loss"),
                         "--checkpoint", str(tmp_path / "run"),
-                        "--evaluator", cmd, "--format", "json", "--quiet"],
+                        "--evaluator", cmd, "--format", "json", "--quiet", "--holdout", "1", "--holdout-seeds", "1"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=1200)
     assert p.returncode == 0, p.stderr[-3000:]
-    outs = sorted((tmp_path / "run").rglob("stdout.txt"))
+    outs = sorted(o for o in (tmp_path / "run").rglob("stdout.txt") if "heldout-seed" not in str(o))
     assert outs, p.stdout[-2000:]
     aps = []
     for out in outs:
         rec = json.loads(out.read_text().strip().splitlines()[-1])
         assert 0.0 <= rec["AP"] <= 1.0
         aps.append(rec["AP"])
-    best = json.loads(p.stdout)["best"]
+    report = json.loads(p.stdout)
+    best = report["best"]
     assert best and best[0]["fitness"] == max(aps)
+    # the best trained again with --seed 1 (the search selected with seed 0): its own AP
+    (held,) = report["heldout"]["candidates"]
+    (again,) = sorted((tmp_path / "run").rglob("heldout-seed-1/**/stdout.txt"))
+    assert held["selected"] == best[0]["fitness"]
+    assert held["values"] == [json.loads(again.read_text().strip().splitlines()[-1])["AP"]]

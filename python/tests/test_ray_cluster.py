@@ -120,7 +120,9 @@ def cluster():
 
 def _in_process(lossc, tmp, name, args):
     """The reference: lossc's own --evaluator run (one machine, no Ray)."""
-    r = subprocess.run([lossc, *args, "--checkpoint", str(tmp / name), "--quiet"], capture_output=True, text=True,
+    # (lossc search's held-out re-evaluation is not part of the driver: compared without it)
+    holdout = ["--holdout", "0"] if args[0] == "search" else []
+    r = subprocess.run([lossc, *args, "--checkpoint", str(tmp / name), "--quiet", *holdout], capture_output=True, text=True,
                        timeout=RUN_TIMEOUT, env=_env())
     assert r.returncode == 0, r.stderr
     return r.stdout

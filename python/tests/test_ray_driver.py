@@ -92,10 +92,11 @@ def _driver(lossc, args, **kw):
 
 @pytest.fixture(scope="module")
 def reference(lossc, examples, tmp_path_factory):
-    """lossc search --evaluator, in process: the result every driver run must give."""
+    """lossc search --evaluator, in process: the result every driver run must give (without the
+    held-out re-evaluation, which the driver does not run)."""
     tmp = tmp_path_factory.mktemp("reference")
     out = _lossc_run(lossc, ["search", *SEARCH, "--from", str(examples / "bce.loss"), "--evaluator", EVALUATOR,
-                             "--checkpoint", str(tmp / "ckpt"), "--quiet"])
+                             "--checkpoint", str(tmp / "ckpt"), "--quiet", "--holdout", "0"])
     assert "evaluated            9" in out
     return out
 
@@ -128,7 +129,7 @@ def test_driver_killed_mid_generation_resumes_to_the_same_answer(lossc, examples
 def test_evaluator_failures_fail_candidates_not_the_run(lossc, examples, tmp_path):
     fail = "LOSSC_TEST_FAIL=sin " + EVALUATOR   # candidates using sin fail (exit 3)
     expected = _lossc_run(lossc, ["search", *SEARCH, "--from", str(examples / "bce.loss"), "--evaluator", fail,
-                                  "--checkpoint", str(tmp_path / "ref"), "--quiet"])
+                                  "--checkpoint", str(tmp_path / "ref"), "--quiet", "--holdout", "0"])
     failed = int(expected.split("failed evaluation")[1].split()[0])
     assert failed > 0
     r = _driver(lossc, ["search", "--local", "2", "--checkpoint", str(tmp_path / "c"), "--evaluator", fail,

@@ -36,7 +36,7 @@ def test_slurm_recipe_with_stand_in_sbatch(lossc, examples, tmp_path):
         (bin_dir / f).chmod(0o755)
     search = [*SEARCH, "--from", str(examples / "bce.loss")]
     ref = subprocess.run([lossc, "search", *search, "--evaluator", EVALUATOR, "--checkpoint", str(tmp_path / "ref"),
-                          "--quiet"], capture_output=True, text=True, timeout=300)
+                          "--quiet", "--holdout", "0"], capture_output=True, text=True, timeout=300)
     assert ref.returncode == 0, ref.stderr
     env = dict(os.environ, LOSSC=lossc, PATH="%s:%s" % (bin_dir, os.environ["PATH"]), LOSE_ONCE=str(tmp_path / "lost"))
     r = subprocess.run(["sh", str(REPO / "scripts/slurm/lossc-slurm.sh"), "-e", EVALUATOR, "-s", "--partition=cpu", "--",
