@@ -6,7 +6,9 @@ import LossDSL
 ///
 /// Positives carry a quality w ~ U(0.5, 1) (the IoU of their box, as in one-stage detectors);
 /// negatives w = 1 (the two-stage convention for background, so w-weighted losses see
-/// a defined value).
+/// a defined value). With `alphaT` (CSE-Autoloss's one-stage conventions, which their searched
+/// B_cls assumes): each sample's loss is multiplied by α_t = A·y + (1 − A)(1 − y) outside the
+/// formula, and the negatives' w is 0 (the IoU target: only a positive has a matched box).
 struct BinaryProxy: Sendable {
     static let features = 8, trainCount = 800, testCount = 1600, steps = 60
     static let positiveEvery = 40, learningRate = 0.05
@@ -19,8 +21,10 @@ struct BinaryProxy: Sendable {
     }
 
     let train: Split, test: Split
+    let alphaT: Double?
 
-    init(seed: UInt64) {
+    init(seed: UInt64, alphaT: Double? = nil) {
+        self.alphaT = alphaT
         var g = Gaussian(seed: seed &+ 0xB1)
         let d = Self.features
         // The positives' mean: 3 along a random direction; hard negatives halfway.
@@ -57,17 +61,20 @@ struct BinaryProxy: Sendable {
     func objective(_ loss: BatchLoss, _ p: [Double]) -> (value: Double, gradient: [Double], failure: String?) {
         let d = Self.features, n = train.count
         let x = logits(train, p)
-        let r = loss.evaluate([x, train.y, train.w], rows: n, classes: 1)
+        let w = alphaT == nil ? train.w : zip(train.y, train.w).map { $0 > 0 ? $1 : 0 }
+        let r = loss.evaluate([x, train.y, w], rows: n, classes: 1)
+        // α_t outside the formula (1 without alphaT)
+        let factor = train.y.map { y in alphaT.map { y > 0 ? $0 : 1 - $0 } ?? 1 }
         var grad = [Double](repeating: 0, count: d + 1)
         for i in 0..<n {
-            let g = r.gradient[i]
+            let g = r.gradient[i] * factor[i]
             guard g.isFinite else {
                 return (.nan, grad, "non-finite gradient \(shortNumber(g)) (x = \(shortNumber(x[i])), y = \(shortNumber(train.y[i])))")
             }
             for j in 0..<d { grad[j] += g * train.f[i * d + j] }
             grad[d] += g
         }
-        return (r.loss.reduce(0, +) / Double(n), grad.map { $0 / Double(n) }, nil)
+        return (zip(r.loss, factor).reduce(0) { $0 + $1.0 * $1.1 } / Double(n), grad.map { $0 / Double(n) }, nil)
     }
 
     func run(_ loss: BatchLoss) -> ProxyRun {

@@ -40,8 +40,9 @@ public struct ProxyTask: Sendable {
         .box: ("GIoU", "loss giou: box\nreturn 1 - (i / u - (e - u) / e)\n"),
     ]
 
-    /// The task for a kind (nil for kinds without one: ranking).
-    public init?(kind: LossKind, seed: UInt64 = 1) {
+    /// The task for a kind (nil for kinds without one: ranking). `alphaT` (binary only):
+    /// CSE-Autoloss's conventions, α_t outside the formula and w = 0 for negatives (`BinaryProxy`).
+    public init?(kind: LossKind, seed: UInt64 = 1, alphaT: Double? = nil) {
         guard let (name, text) = Self.references[kind] else { return nil }
         guard let formula = try? Formula.parse(text, path: "<\(name)>") else {
             preconditionFailure("the built-in \(name) loss does not parse")
@@ -49,7 +50,7 @@ public struct ProxyTask: Sendable {
         self.kind = kind
         self.seed = seed
         switch kind {
-        case .binary: trainer = .binary(BinaryProxy(seed: seed))
+        case .binary: trainer = .binary(BinaryProxy(seed: seed, alphaT: alphaT))
         case .multiclass: trainer = .multiclass(MulticlassProxy(seed: seed))
         default: trainer = .box(BoxProxy(seed: seed))
         }

@@ -18,6 +18,27 @@ struct SimulationTests {
         #expect(Metrics.averagePrecision(scores: [1, 2], labels: [0, 0]) == 0)
     }
 
+    /// CSE-Autoloss's conventions (`alphaT`): α_t multiplied outside the formula and w = 0 for
+    /// negatives train exactly like the plain proxy on formulas that write both in by hand.
+    @Test func alphaTIsTheWeightWrittenOutside() throws {
+        let plain = try #require(ProxyTask(kind: .binary, seed: 5)), cse = try #require(ProxyTask(kind: .binary, seed: 5, alphaT: 0.25))
+        func score(_ task: ProxyTask, _ text: String) throws -> Double {
+            let run = task.run(ColumnBatchLoss(CompiledLoss.compile(try Formula.parse(text))))
+            #expect(run.failure == nil)
+            return run.score
+        }
+        let bce = "loss b: binary\nreturn -(y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x)))\n"
+        let weighted = "loss b: binary\nreturn -(0.25 * y * log(sigmoid(x)) + 0.75 * (1 - y) * log(1 - sigmoid(x)))\n"
+        #expect(abs(try score(cse, bce) - score(plain, weighted)) < 1e-9)
+        // A formula reading w: the negatives' term vanishes under the IoU target (w = 0 there).
+        let readsW = "loss r: binary\nreturn -(w * y * log(sigmoid(x)) + w * (1 - y) * log(1 - sigmoid(x)))\n"
+        let positivesOnly = "loss r: binary\nreturn -(0.25 * w * y * log(sigmoid(x)))\n"
+        #expect(abs(try score(cse, readsW) - score(plain, positivesOnly)) < 1e-9)
+        // and the conventions change the result: the same formula scores differently without them
+        #expect(try score(cse, readsW) != score(plain, readsW))
+        #expect(cse.reference != plain.reference)
+    }
+
     @Test(arguments: [LossKind.binary, .multiclass, .box])
     func deterministicForASeed(_ kind: LossKind) throws {
         let a = try #require(ProxyTask(kind: kind, seed: 7)), b = try #require(ProxyTask(kind: kind, seed: 7))

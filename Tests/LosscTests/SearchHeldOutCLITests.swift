@@ -47,4 +47,24 @@ struct SearchHeldOutCLITests {
         #expect(((Self.report(r.out)?["heldout"] as? [String: Any])?["candidates"] as? [Any])?.isEmpty == true)
         #expect(!FileManager.default.fileExists(atPath: dir + "/evaluations/heldout-seed-1"))
     }
+
+    /// `--alpha-t A`: CSE-Autoloss's binary conventions on the built-in proxy; kept in the
+    /// checkpoint like the other options that change the fitness.
+    @Test func alphaTIsValidatedAndKeptByTheCheckpoint() throws {
+        let box = try CLI.run(["search", "--kind", "box", "--alpha-t", "0.25", "--generations", "1", "--population", "5"])
+        #expect(box.status == 2 && box.err.contains("--alpha-t applies to binary losses only"), "\(box.err)")
+        let bad = try CLI.run(["search", "--kind", "binary", "--alpha-t", "2", "--generations", "1"])
+        #expect(bad.status == 2 && bad.err.contains("not a number in [0, 1]"), "\(bad.err)")
+        let dir = try SearchHardeningCLITests.dir("alpha-t")
+        let args = ["search", "--kind", "binary", "--population", "20", "--generations", "1", "--from", "examples/bce.loss",
+                    "--quiet", "--format", "json", "--holdout", "0"]
+        let cse = try CLI.run(args + ["--alpha-t", "0.25", "--checkpoint", dir])
+        let plain = try CLI.run(args)
+        #expect(cse.status == 0 && plain.status == 0, "\(cse.err)\(plain.err)")
+        // BCE, the reference, trained under the conventions scores differently
+        let refs = [cse, plain].map { ((Self.report($0.out)?["references"] as? [String: Any])?["BCE"] as? Double) ?? .nan }
+        #expect(refs[0].isFinite && refs[1].isFinite && refs[0] != refs[1], "\(refs)")
+        let conflict = try CLI.run(["search", "--resume", "--checkpoint", dir, "--alpha-t", "0.5", "--quiet"])
+        #expect(conflict.status == 2 && conflict.err.contains("--alpha-t 0.5 conflicts with the checkpoint (--alpha-t 0.25)"), "\(conflict.err)")
+    }
 }

@@ -13,11 +13,12 @@ public struct BuiltinJudge: CandidateFilter, FitnessEvaluator {
     let fitnessTasks: [ProxyTask]
 
     /// Builds the tasks (each trains the kind's standard loss once, as its reference).
-    public init?(kind: LossKind, seed: UInt64 = 1) {
-        guard let t = ProxyTask(kind: kind, seed: seed) else { return nil }
+    /// `alphaT`: CSE-Autoloss's binary conventions on every task (see `ProxyTask`).
+    public init?(kind: LossKind, seed: UInt64 = 1, alphaT: Double? = nil) {
+        guard let t = ProxyTask(kind: kind, seed: seed, alphaT: alphaT) else { return nil }
         self.kind = kind
         stage2Task = t
-        fitnessTasks = (1...3).compactMap { ProxyTask(kind: kind, seed: seed &+ 1000 &+ UInt64($0)) }
+        fitnessTasks = (1...3).compactMap { ProxyTask(kind: kind, seed: seed &+ 1000 &+ UInt64($0), alphaT: alphaT) }
     }
 
     /// The standard loss's fitness on the same tasks (BCE, cross-entropy, GIoU): the bar to beat.

@@ -23,6 +23,9 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     public var seeds: [String] = []
     /// False for the vanilla EA (no convergence filters).
     public var filters: Bool = true
+    /// Binary proxy with CSE-Autoloss's conventions: α_t = A·y + (1 − A)(1 − y) outside the
+    /// formula and w = 0 for negatives (`--alpha-t A`); nil: the plain proxy.
+    public var alphaT: Double? = nil
 
     public init(kind: LossKind) { self.kind = kind.rawValue }
 }

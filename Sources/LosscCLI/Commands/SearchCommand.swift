@@ -23,6 +23,7 @@ enum SearchCommand {
             OptionSpec(name: "timeout", value: "SECONDS", help: "Time limit per external evaluation (default 600)."),
             OptionSpec(name: "from", value: "FILE.loss", help: "Seed the first generation with this formula.", repeatable: true),
             OptionSpec(name: "no-filters", value: nil, help: "Disable both convergence filters (the vanilla EA)."),
+            OptionSpec(name: "alpha-t", value: "A", help: "binary: CSE-Autoloss's conventions on the built-in proxy, alpha_t = A y + (1-A)(1-y) outside the formula and w = 0 for negatives (their B_cls assumes A = 0.25)."),
             OptionSpec(name: "max-height", value: "H", help: "Tree height limit (default 10)."),
             OptionSpec(name: "max-size", value: "N", help: "Tree size limit (default 50)."),
             OptionSpec(name: "format", value: "text|json", help: "Final report format (default text)."),
@@ -79,7 +80,7 @@ enum SearchCommand {
         }
         guard let kind = LossKind(rawValue: state.config.kind) else { throw UsageError("bad kind in checkpoint") }
         let workers = try int(a, "workers", ProcessInfo.processInfo.activeProcessorCount, min: 1)
-        guard let judge = BuiltinJudge(kind: kind, seed: state.config.seed) else { throw UsageError("no built-in proxy task for \(kind.rawValue) losses") }
+        guard let judge = BuiltinJudge(kind: kind, seed: state.config.seed, alphaT: state.config.alphaT) else { throw UsageError("no built-in proxy task for \(kind.rawValue) losses") }
         let evaluator: FitnessEvaluator
         var external: ExternalEvaluator? = nil
         let holdout = try int(a, "holdout", 3, min: 0), holdoutSeeds = try int(a, "holdout-seeds", 2, min: 1)
@@ -131,7 +132,7 @@ enum SearchCommand {
                                                  emitC: e.emitC, emitTorch: e.emitTorch, seed: k)
                     }
                 } else {
-                    let judges = (1...holdoutSeeds).compactMap { BuiltinJudge(kind: kind, seed: Self.heldOutSeed(state.config.seed, $0)) }
+                    let judges = (1...holdoutSeeds).compactMap { BuiltinJudge(kind: kind, seed: Self.heldOutSeed(state.config.seed, $0), alphaT: state.config.alphaT) }
                     evaluators = judges
                     held.references = averaged(judges.map(references))
                 }
@@ -178,6 +179,13 @@ enum SearchCommand {
             + (s.failed > 0 ? ", \(s.failed) failed" : "") + "; best \(best) (\(String(format: "%.1f", s.seconds)) s)"
     }
 
+    /// `--alpha-t A`, a number in [0, 1], or nil.
+    static func alphaT(_ a: Arguments) throws -> Double? {
+        guard let s = a.value("alpha-t") else { return nil }
+        guard let v = CLINumber.parse(s), (0...1).contains(v) else { throw UsageError("--alpha-t: '\(s)' is not a number in [0, 1]") }
+        return v
+    }
+
     static func config(_ a: Arguments) throws -> SearchConfig {
         guard let k = a.value("kind") else { throw UsageError("missing --kind", hint: "binary, multiclass or box") }
         guard let kind = LossKind(rawValue: k), kind.isSupported else { throw UsageError("unknown kind '\(k)'", hint: "binary, multiclass or box") }
@@ -190,6 +198,8 @@ enum SearchCommand {
         c.maxHeight = try int(a, "max-height", c.maxHeight, min: 2)
         c.maxSize = try int(a, "max-size", c.maxSize, min: 3)
         c.filters = !a.has("no-filters")
+        c.alphaT = try alphaT(a)
+        if c.alphaT != nil, kind != .binary { throw UsageError("--alpha-t applies to binary losses only") }
         for path in a.values["from"] ?? [] {
             let f = try loadFormula(path, params: [:])
             guard f.kind == kind else { throw UsageError("\(path) is a \(f.kind.rawValue) loss; the search is for \(kind.rawValue)") }
@@ -229,6 +239,9 @@ enum SearchCommand {
         try same("max-height", try a.value("max-height").map { _ in try int(a, "max-height", 0, min: 2) }, c.maxHeight)
         try same("max-size", try a.value("max-size").map { _ in try int(a, "max-size", 0, min: 3) }, c.maxSize)
         if a.has("no-filters"), c.filters { throw UsageError("--no-filters conflicts with the checkpoint (filters on)") }
+        if let v = try alphaT(a), v != c.alphaT {
+            throw UsageError("--alpha-t \(formatNumber(v)) conflicts with the checkpoint (" + (c.alphaT.map { "--alpha-t \(formatNumber($0))" } ?? "no --alpha-t") + ")")
+        }
         // Ask/tell drivers repeat a run's options on every call: the same seeds are no conflict.
         if a.values["from"] != nil, try a.value("kind") == nil || config(a).seeds != c.seeds {
             throw UsageError("--from only seeds a new run; the checkpoint's first generation is already made")

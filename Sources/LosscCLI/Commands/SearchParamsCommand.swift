@@ -9,7 +9,7 @@ import LossSearch
 enum SearchParamsCommand {
     static let spec = CommandSpec(
         name: "search-params", summary: "Search a ranking loss's params and curve points on a proxy ranking task.",
-        usage: "search-params FILE [ask | tell RESULTS.jsonl] [--only NAME,…] [--range NAME=LO:HI]… [--rounds N] [--samples N] [--seed N] [--method ppo|random] [--evaluator 'CMD {loss} {c} {dir}' [--workers W]] [--checkpoint PATH [--resume]] [-o OUT] [--json]",
+        usage: "search-params FILE [ask | tell RESULTS.jsonl] [--only NAME,…] [--range NAME=LO:HI]… [--rounds N] [--samples N] [--seed N] [--method ppo|random] [--evaluator 'CMD {loss} {c} {torch} {dir}' [--workers W]] [--checkpoint PATH [--resume]] [-o OUT] [--json]",
         options: [
             OptionSpec(name: "only", value: "NAME,…", help: "Params and curves to search (default: every curve and param the loss uses)."),
             OptionSpec(name: "range", value: "NAME=LO:HI", help: "Search a param linearly over [LO, HI] (default: [v/10, 10v] log scale).", repeatable: true),
@@ -24,7 +24,7 @@ enum SearchParamsCommand {
             OptionSpec(name: "stop-after", value: "N", help: "Pause after N rounds of this run (needs --checkpoint; continue with --resume)."),
             OptionSpec(name: "output", value: "OUT", help: "Write the best loss file to OUT (atomically) instead of stdout.", short: "o"),
             OptionSpec(name: "json", value: nil, help: "Print a JSON summary instead of the loss file."),
-            OptionSpec(name: "evaluator", value: "CMD", help: "External reward: a shell command; {loss} {c} {dir} are substituted; the last number printed is the reward."),
+            OptionSpec(name: "evaluator", value: "CMD", help: "External reward: a shell command; {loss} {c} {torch} {dir} {seed} are substituted (also $LOSSC_LOSS, $LOSSC_C, $LOSSC_TORCH, $LOSSC_DIR, $LOSSC_SEED = 0); the last number printed is the reward."),
             OptionSpec(name: "workers", value: "W", help: "Parallel external evaluations (default: all cores)."),
             OptionSpec(name: "timeout", value: "SECONDS", help: "Time limit per external evaluation (default 600)."),
             OptionSpec(name: "retry-failed", value: nil, help: "tell: do not record error lines; 'ask' lists those candidates again."),
