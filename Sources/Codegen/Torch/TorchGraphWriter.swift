@@ -84,7 +84,6 @@ struct TorchGraphWriter {
 
     /// A function `NAME(ARGS, p, k)` returning the roots, each broadcast to its output shape.
     func elementFunction(_ functionName: String, roots: [NodeID], form: Form = .eager) -> String {
-        let shareLogistics = form == .compiled
         let inputs = kind == .box ? "pred, target" : "x, y, w"
         var s = "def \(functionName)(\(inputs), p, k):\n"
         let nodes = plan.elementNodes(roots).filter { !(graph[$0].op == .input && kind != .box) }
@@ -102,8 +101,7 @@ struct TorchGraphWriter {
             s += "    pred_planes = pred.movedim(-1, 0).contiguous()\n"
             s += "    target_planes = target.movedim(-1, 0).contiguous()\n"
         }
-        let family = shareLogistics ? TorchLogisticFamily(graph, nodes: nodes, isFloat: isFloat)
-                                    : TorchLogisticFamily(graph, nodes: [], isFloat: isFloat)
+        let family = TorchLogisticFamily(graph, nodes: form == .compiled ? nodes : [], isFloat: isFloat)
         // The last statement reading each temporary (roots are read by the return); a family
         // member reads its base directly.
         var lastUse: [NodeID: Int] = [:], lastMember: [NodeID: Int] = [:]

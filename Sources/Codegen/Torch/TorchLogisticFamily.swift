@@ -39,8 +39,6 @@ struct TorchLogisticFamily {
         self.uses = uses
     }
 
-    var isEmpty: Bool { members.isEmpty }
-
     /// The shared temporaries' names for `base`.
     static func names(_ base: NodeID) -> (e: String, r: String, l: String, positive: String) {
         ("f\(base)_e", "f\(base)_r", "f\(base)_l", "f\(base)_pos")
