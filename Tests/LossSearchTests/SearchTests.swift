@@ -97,7 +97,7 @@ struct SearchTests {
         }
         let search = try Search(state: SearchState(config: config(generations: 2)), filter: ToyFilter(), evaluator: ToyFitness(), workers: 2, checkpointDir: nil)
         try search.run()
-        let held = search.heldOut(count: 3, evaluators: [Shifted(shift: 1), Failing(), Shifted(shift: 2)])
+        let held = try search.heldOut(count: 3, evaluators: [Shifted(shift: 1), Failing(), Shifted(shift: 2)])
         let best = search.state.best(3)
         #expect(held.count == 3 && held.map(\.genome) == best.map(\.record.genome))
         for (h, b) in zip(held, best) {
@@ -106,7 +106,7 @@ struct SearchTests {
             #expect(h.values[0] == b.record.fitness! + 1 && h.values[2] == b.record.fitness! + 2)
             #expect(h.mean == b.record.fitness! + 1.5)
         }
-        #expect(search.heldOut(count: 0, evaluators: [Shifted(shift: 1)]).isEmpty)
+        #expect(try search.heldOut(count: 0, evaluators: [Shifted(shift: 1)]).isEmpty)
     }
 
     @Test func resumeEqualsAnUninterruptedRun() throws {

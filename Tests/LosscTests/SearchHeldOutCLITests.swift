@@ -67,4 +67,20 @@ struct SearchHeldOutCLITests {
         let conflict = try CLI.run(["search", "--resume", "--checkpoint", dir, "--alpha-t", "0.5", "--quiet"])
         #expect(conflict.status == 2 && conflict.err.contains("--alpha-t 0.5 conflicts with the checkpoint (--alpha-t 0.25)"), "\(conflict.err)")
     }
+
+    /// SIGINT during the held-out re-evaluation (the evaluator of seed 1 sends it to lossc):
+    /// lossc stops the evaluations, says where the run is, exits 130; `--resume` then prints the
+    /// report with the held-out values.
+    @Test func anInterruptedHeldOutPassExitsAndResumes() throws {
+        let dir = try SearchHardeningCLITests.dir("holdout-interrupt")
+        let cmd = "if [ \"$LOSSC_SEED\" = 1 ] && [ ! -e \"$LOSSC_DIR/../../once\" ]; then touch \"$LOSSC_DIR/../../once\"; kill -INT $PPID; sleep 1; fi; echo 0.5$LOSSC_SEED"
+        let r = try CLI.run(SearchHardeningCLITests.small(["--evaluator", cmd, "--checkpoint", dir, "--workers", "1"], holdout: 1))
+        #expect(r.status == 130, "\(r.status) \(r.err)")
+        #expect(r.err.contains("during the held-out re-evaluation") && r.err.contains("--resume"), "\(r.err)")
+        let again = try CLI.run(["search", "--resume", "--checkpoint", dir, "--quiet", "--format", "json", "--holdout", "1",
+                                 "--evaluator", cmd])
+        #expect(again.status == 0, "\(again.err)")
+        let c = try #require(((Self.report(again.out)?["heldout"] as? [String: Any])?["candidates"] as? [[String: Any]])?.first, "\(again.out)")
+        #expect((c["values"] as? [Double]) == [0.51, 0.52], "\(c)")
+    }
 }

@@ -24,17 +24,20 @@ public struct HeldOutResult: Sendable, Equatable {
 
 extension Search {
     /// Re-evaluates the best `count` candidates of the run with `evaluators` (one per held-out
-    /// seed), in parallel over the search's workers; in the order of `state.best`.
-    public func heldOut(count: Int, evaluators: [FitnessEvaluator]) -> [HeldOutResult] {
+    /// seed), in parallel over the search's workers; in the order of `state.best`. A SIGINT or
+    /// SIGTERM (`Interruption`) stops it: the evaluations in flight are signalled, none is
+    /// started after, and it throws `SearchError.interrupted` (the run itself is complete).
+    public func heldOut(count: Int, evaluators: [FitnessEvaluator]) throws -> [HeldOutResult] {
         guard count > 0, !evaluators.isEmpty else { return [] }
         let best = state.best(count)
         let candidates: [Candidate?] = best.map { Genome(text: $0.record.genome, kind: kind).flatMap { Candidate($0) } }
         let jobs = candidates.indices.flatMap { i in evaluators.indices.map { (i, $0) } }
         let results = parallelMap(jobs) { (job: (Int, Int)) -> Double? in
-            guard let c = candidates[job.0] else { return nil }
+            guard Interruption.requested == nil, let c = candidates[job.0] else { return nil }
             let r = evaluators[job.1].fitness(c, generation: 0, index: job.0)
             return r.passed ? r.score : nil
         }
+        if let sig = Interruption.requested { throw SearchError.interrupted(sig) }
         return best.indices.map { i in
             HeldOutResult(genome: best[i].record.genome, selected: best[i].record.fitness ?? .nan,
                           values: evaluators.indices.map { results[i * evaluators.count + $0] })

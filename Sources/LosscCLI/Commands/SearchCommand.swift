@@ -136,7 +136,11 @@ enum SearchCommand {
                     evaluators = judges
                     held.references = averaged(judges.map(references))
                 }
-                held.results = search.heldOut(count: holdout, evaluators: evaluators)
+                do { held.results = try search.heldOut(count: holdout, evaluators: evaluators) } catch SearchError.interrupted(let sig) {
+                    Terminal.error("lossc search: interrupted (signal \(sig)) during the held-out re-evaluation; evaluators stopped; "
+                                   + "the search itself is complete" + (checkpoint.map { " in \($0.path): --resume prints the report and re-evaluates" } ?? "") + "\n")
+                    return .interrupted(sig)
+                }
             }
             Terminal.write(json ? SearchReport.json(search.state, references: refs, heldOut: held)
                                 : SearchReport.text(search.state, references: refs, heldOut: held))
