@@ -151,21 +151,21 @@ struct TorchGraphWriter {
             fresh.contains(a) && lastUse[a] == position && fromPrediction[Int(a)] && graph.shape(a) == graph.shape(id)
                 && n.args.filter({ $0 == a }).count == 1
         }
-        let text: String
+        // Arithmetic owns its result, in place or not.
+        switch n.op.torchSpelling {
+        case .infix, .prefix: fresh.insert(id)
+        default: return nil
+        }
         switch n.op.torchSpelling {
         case .prefix("-") where target(n.args[0]):
-            text = "\(name(n.args[0])).neg_()"
+            return "\(name(n.args[0])).neg_()"
         case .infix(let op) where methods[op] != nil && target(n.args[0]):
-            text = "\(name(n.args[0])).\(methods[op]!)(\(name(n.args[1])))"
+            return "\(name(n.args[0])).\(methods[op]!)(\(name(n.args[1])))"
         case .infix(let op) where (op == "+" || op == "*") && target(n.args[1]):
-            text = "\(name(n.args[1])).\(methods[op]!)(\(name(n.args[0])))"
+            return "\(name(n.args[1])).\(methods[op]!)(\(name(n.args[0])))"
         default:
-            if case .infix = n.op.torchSpelling { fresh.insert(id) }
-            if case .prefix = n.op.torchSpelling { fresh.insert(id) }
             return nil
         }
-        fresh.insert(id)
-        return text
     }
 
     /// Whether each node depends on the prediction (`x`, or `pred`'s coordinates).

@@ -43,6 +43,13 @@ public struct ExternalEvaluator: FitnessEvaluator {
         self.seed = seed
     }
 
+    /// The same evaluator for held-out seed `k` (`Search.heldOut`): `{seed}` = k, and its
+    /// candidates' directories under `ROOT/heldout-seed-k`, apart from the search's own.
+    public func heldOut(seed k: Int) -> ExternalEvaluator {
+        ExternalEvaluator(template: template, root: root.appendingPathComponent("heldout-seed-\(k)"), timeout: timeout,
+                          emitC: emitC, emitTorch: emitTorch, seed: k)
+    }
+
     public func fitness(_ c: Candidate, generation: Int, index: Int) -> StageResult {
         let dir = root.appendingPathComponent("gen-\(generation)").appendingPathComponent("cand-\(index)")
         let values: [String: String]

@@ -127,10 +127,7 @@ enum SearchCommand {
                 if !a.has("quiet") { Terminal.error("held-out re-evaluation: the best \(min(holdout, search.state.best(holdout).count)) on \(holdoutSeeds) fresh seed(s)\n") }
                 let evaluators: [FitnessEvaluator]
                 if let e = external {
-                    evaluators = (1...holdoutSeeds).map { k in
-                        ExternalEvaluator(template: e.template, root: e.root.appendingPathComponent("heldout-seed-\(k)"), timeout: e.timeout,
-                                                 emitC: e.emitC, emitTorch: e.emitTorch, seed: k)
-                    }
+                    evaluators = (1...holdoutSeeds).map { e.heldOut(seed: $0) }
                 } else {
                     let judges = (1...holdoutSeeds).compactMap { BuiltinJudge(kind: kind, seed: Self.heldOutSeed(state.config.seed, $0), alphaT: state.config.alphaT) }
                     evaluators = judges
