@@ -322,16 +322,20 @@ static inline double lossc_log1p(double x)
 }
 
 /* ---- tanh --------------------------------------------------------------------------- */
-/* tanh|x| = em / (em + 2), em = expm1(2|x|): no cancellation anywhere, and for large |x| the
-   quotient rounds to 1 (the clamp keeps em finite, so never inf/inf). The sign is copied
-   back with a bit operation, which also makes tanh(-0) = -0 and keeps NaN. */
+/* With em = expm1(2|x|) and q = 2 / (em + 2): tanh|x| = em * (q / 2) below 1/2 (em < 2: no
+   cancellation), and 1 - q from 1/2 up. The quotient em / (em + 2) alone saturates early: once
+   em passes 2^24 (2^53) the sum em + 2 drops the 2, and tanh rounded to exactly 1 from
+   |x| = 8.67 where the true value still rounds to 1 - 2^-24 (log(tanh x) then gave 0, not a
+   tiny negative). The clamp keeps em finite; from it on, 1 - q rounds to 1. The sign is
+   copied back with a bit operation, which also makes tanh(-0) = -0 and keeps NaN. */
 
 static inline float lossc_tanhf(float x)
 {
     float ax = lossc_impl_abs_f(x);
     float axc = lossc_impl_select_f(ax > 9.5f, 9.5f, ax);  /* tanh(9.5) rounds to 1 in float */
     float em = lossc_impl_expm1_f(2.0f * axc);
-    float t = em / (em + 2.0f);
+    float r = 1.0f / (em + 2.0f);
+    float t = lossc_impl_select_f(em < 2.0f, em * r, 1.0f - (r + r));
     uint32_t sign = lossc_impl_bits_f(x) & 0x80000000u;
     float y = lossc_impl_from_bits_f(lossc_impl_bits_f(t) | sign);
     /* tanh(x) rounds to x for |x| < 2^-12 (x^3/3 is below half an ulp); exact for subnormals */
@@ -343,7 +347,8 @@ static inline double lossc_tanh(double x)
     double ax = lossc_impl_abs_d(x);
     double axc = lossc_impl_select_d(ax > 20.0, 20.0, ax);  /* tanh(20) rounds to 1 in double */
     double em = lossc_impl_expm1_d(2.0 * axc);
-    double t = em / (em + 2.0);
+    double r = 1.0 / (em + 2.0);
+    double t = lossc_impl_select_d(em < 2.0, em * r, 1.0 - (r + r));
     uint64_t sign = lossc_impl_bits_d(x) & UINT64_C(0x8000000000000000);
     double y = lossc_impl_from_bits_d(lossc_impl_bits_d(t) | sign);
     return lossc_impl_select_d(ax < 0x1p-27, x, y);
