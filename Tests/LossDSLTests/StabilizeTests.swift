@@ -52,6 +52,35 @@ struct StabilizeTests {
         }
     }
 
+    /// Every rule fires on a formula of its `before` form: the pass tries a rule only on nodes
+    /// of the operators its `on` names, so a missing operator would silently disable it.
+    @Test func everyRuleFiresOnItsForm() throws {
+        let forms: [(rule: String, source: String)] = [
+            ("log-sigmoid", "loss t: binary\nreturn log(sigmoid(x))\n"),
+            ("one-minus-sigmoid", "loss t: binary\nreturn 1 - sigmoid(x)\n"),
+            ("log-softmax", "loss t: multiclass\nreturn -dot(y, log(softmax(x)))\n"),
+            ("log1p", "loss t: binary\nreturn log(1 + x)\n"),
+            ("expm1", "loss t: binary\nreturn exp(x) - 1\n"),
+            ("softplus", "loss t: binary\nreturn log1p(exp(x))\n"),
+            ("sigmoid", "loss t: binary\nreturn 1 / (1 + exp(x))\n"),
+            ("softplus-reflection", "loss t: binary\nreturn x + softplus(-x)\n"),
+            ("softplus-minus-argument", "loss t: binary\nreturn softplus(x) - x\n"),
+            ("log-exp", "loss t: binary\nreturn log(exp(x))\n"),
+            ("erfc", "loss t: binary\nreturn 1 - scaled_erfc(x)\n"),
+            ("softmax", "loss t: multiclass\nreturn -dot(y, exp(x) / sum(exp(x)))\n"),
+            ("ratio-complement", "loss t: box\nreturn (e - (i + 2)) / e\n"),
+            ("sqrt-square", "loss t: binary\nreturn sqrt(x * x)\n"),
+        ]
+        #expect(Set(forms.map(\.rule)) == Set(Stabilize.rules.map(\.name)), "one form per rule")
+        for (rule, source) in forms {
+            let f = try Formula.parse(source)
+            let c = Canonicalize.run(f.graph, roots: [f.root])
+            var fired: [String] = []
+            _ = Stabilize.run(c.graph, roots: c.roots) { fired.append($0) }
+            #expect(fired.contains(rule), "\(rule) did not fire on \(source) (fired: \(fired))")
+        }
+    }
+
     @Test func logSoftmaxAtExtremeLogits() throws {
         let loss = try compile("loss ce: multiclass\nreturn -dot(y, log(softmax(x)))\n")
         let naiveSoftmax = try compile("loss ce: multiclass\nreturn -dot(y, log(exp(x) / sum(exp(x))))\n")

@@ -11,12 +11,13 @@ public enum Shape: String, Sendable, Hashable {
 
 /// One node of the expression DAG.
 public struct Node: Hashable, Sendable {
-    public let op: Op
-    public let args: NodeArgs
+    // Field order is memory layout: widest first packs a node into 32 bytes.
     /// The value of a `constant`; unused otherwise (stored as bits so -0 and NaN hash exactly).
     public let bits: UInt64
+    public let args: NodeArgs
     /// The input or param index for leaves; unused otherwise.
     public let index: Int32
+    public let op: Op
 
     public var constant: Double { Double(bitPattern: bits) }
 
@@ -38,7 +39,7 @@ public struct Graph: Sendable {
     public private(set) var shapes: [Shape] = []
     /// Structural key of each node (see `structuralKey`), maintained as nodes are added.
     public private(set) var keys: [UInt64] = []
-    private var table: [Node: NodeID] = [:]
+    private var table = NodeTable()
 
     public init() {}
 
@@ -48,7 +49,7 @@ public struct Graph: Sendable {
         nodes.reserveCapacity(capacity)
         shapes.reserveCapacity(capacity)
         keys.reserveCapacity(capacity)
-        table.reserveCapacity(capacity)
+        table = NodeTable(capacity: capacity)
     }
 
     public var count: Int { nodes.count }
@@ -60,12 +61,12 @@ public struct Graph: Sendable {
     /// the shape is derived here from the arguments.
     @discardableResult
     public mutating func add(_ node: Node, shape: Shape? = nil) -> NodeID {
-        if let id = table[node] { return id }
+        if let id = table.find(node, in: nodes) { return id }
         let id = NodeID(nodes.count)
         nodes.append(node)
         shapes.append(shape ?? inferShape(node))
         keys.append(structuralKey(node))
-        table[node] = id
+        table.insert(node, id: id, in: nodes)
         return id
     }
 

@@ -7,8 +7,8 @@ public enum BoxFrontEnd {
     public static let epsilon = 1e-7
 
     /// Replaces the i, u, e inputs of a box graph by their expressions in the box coordinates.
-    public static func expand(_ g: Graph, roots: [NodeID], origins: [NodeID: SourceSpan] = [:])
-        -> (graph: Graph, roots: [NodeID], origins: [NodeID: SourceSpan]) {
+    public static func expand(_ g: Graph, roots: [NodeID], origins: SourceOrigins = [:])
+        -> (graph: Graph, roots: [NodeID], origins: SourceOrigins) {
         var iue: (NodeID, NodeID, NodeID)?
         return GraphRewriter.rebuild(g, roots: roots, origins: origins) { graph, node in
             graph.canonical(node.op, node.args)

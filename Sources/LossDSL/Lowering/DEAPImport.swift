@@ -20,7 +20,7 @@ public enum DEAPImport {
         let file = SourceFile(path: "<deap>", text: text)
         let b = file.bytes
         var g = Graph()
-        var origins: [NodeID: SourceSpan] = [:]
+        var origins: SourceOrigins = [:]
         func fail(_ at: Int, _ len: Int, _ msg: String, hint: String? = nil) -> DiagnosticError {
             DiagnosticError(file: file, diagnostics: [Diagnostic("deap-syntax", at: SourceSpan(start: min(at, b.count), length: len), msg, hint: hint)])
         }

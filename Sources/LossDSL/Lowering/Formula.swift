@@ -6,7 +6,7 @@ public struct Formula: Sendable {
     public var graph: Graph
     public var root: NodeID
     /// Where each node was first written in the source (for diagnostics on later passes).
-    public var origins: [NodeID: SourceSpan]
+    public var origins: SourceOrigins
     public var file: SourceFile
     /// Warnings found while lowering (unused bindings, …).
     public var warnings: [Diagnostic]

@@ -4,7 +4,7 @@ struct Lowering {
     let file: SourceFile
     let kind: LossKind
     var graph = Graph()
-    var origins: [NodeID: SourceSpan] = [:]
+    var origins: SourceOrigins = [:]
     var diagnostics: [Diagnostic] = []
     var lets: [String: (node: NodeID, span: SourceSpan, used: Bool)] = [:]
     var letOrder: [String] = []

@@ -18,8 +18,8 @@ public enum Canonicalize {
     ]
 
     /// Rebuilds the live part of a graph in canonical form.
-    public static func run(_ g: Graph, roots: [NodeID], origins: [NodeID: SourceSpan] = [:])
-        -> (graph: Graph, roots: [NodeID], origins: [NodeID: SourceSpan]) {
+    public static func run(_ g: Graph, roots: [NodeID], origins: SourceOrigins = [:])
+        -> (graph: Graph, roots: [NodeID], origins: SourceOrigins) {
         GraphRewriter.rebuild(g, roots: roots, origins: origins) { graph, node in
             graph.canonical(node.op, node.args)
         }
@@ -33,10 +33,13 @@ extension Graph {
     /// Adds `op(args)` in canonical form (see `Canonicalize.rules`).
     public mutating func canonical(_ op: Op, _ args: NodeArgs) -> NodeID {
         var args = args
-        let c = args.map { constantValue($0) }
+        // The constant arguments, in locals: this runs for every node of every pass.
+        let n = args.count
+        let c0 = n > 0 ? constantValue(args[0]) : nil, c1 = n > 1 ? constantValue(args[1]) : nil
+        let c2 = n > 2 ? constantValue(args[2]) : nil
         // fold
-        if op.shapeRule == .elementwise, !args.isEmpty, c.allSatisfy({ $0 != nil }) {
-            let v = op.apply(c[0]!, c.count > 1 ? c[1]! : 0, c.count > 2 ? c[2]! : 0)
+        if op.shapeRule == .elementwise, n > 0, c0 != nil, n < 2 || c1 != nil, n < 3 || c2 != nil {
+            let v = op.apply(c0!, c1 ?? 0, c2 ?? 0)
             if v.isFinite { return constant(v) }
         }
         func isNeg(_ i: Int) -> NodeID? { self[args[i]].op == .neg ? self[args[i]].args[0] : nil }
@@ -48,23 +51,23 @@ extension Graph {
             if let a = isNeg(0) { return canonical(.sub, [args[1], a]) }
         case .sub:
             if let b = isNeg(1) { return canonical(.add, [args[0], b]) }
-            if c[1] == 0 { return args[0] }
+            if c1 == 0 { return args[0] }
         case .mul:
-            if c[0] == 1 { return args[1] }
-            if c[1] == 1 { return args[0] }
-            if c[0] == -1 { return canonical(.neg, [args[1]]) }
-            if c[1] == -1 { return canonical(.neg, [args[0]]) }
+            if c0 == 1 { return args[1] }
+            if c1 == 1 { return args[0] }
+            if c0 == -1 { return canonical(.neg, [args[1]]) }
+            if c1 == -1 { return canonical(.neg, [args[0]]) }
             if let a = isNeg(0) { return canonical(.neg, [canonical(.mul, [a, args[1]])]) }
             if let b = isNeg(1) { return canonical(.neg, [canonical(.mul, [args[0], b])]) }
         case .div:
-            if c[1] == 1 { return args[0] }
-            if c[1] == -1 { return canonical(.neg, [args[0]]) }
+            if c1 == 1 { return args[0] }
+            if c1 == -1 { return canonical(.neg, [args[0]]) }
             if let a = isNeg(0) { return canonical(.neg, [canonical(.div, [a, args[1]])]) }
             if let b = isNeg(1) { return canonical(.neg, [canonical(.div, [args[0], b])]) }
         case .pow:
-            if c[1] == 1 { return args[0] }
+            if c1 == 1 { return args[0] }
         case .stopGradient:
-            if c[0] != nil || self[args[0]].op == .stopGradient { return args[0] }
+            if c0 != nil || self[args[0]].op == .stopGradient { return args[0] }
         default: break
         }
         if op.isCommutative, args.count == 2 {

@@ -16,7 +16,7 @@ public struct PassSnapshot: Sendable {
     public let roots: [NodeID]
     public let rootNames: [String]
     /// Where each node came from in the source.
-    public let origins: [NodeID: SourceSpan]
+    public let origins: SourceOrigins
 }
 
 /// A loss compiled to an optimized graph holding its value and its gradient.
@@ -33,7 +33,7 @@ public struct CompiledLoss: Sendable {
     public let gradient: [NodeID]
     /// Names of the gradient outputs (`d_x`, `d_x1`, …).
     public let gradientNames: [String]
-    public let origins: [NodeID: SourceSpan]
+    public let origins: SourceOrigins
     /// The graph after each pass.
     public let stages: [PassSnapshot]
     public let options: CompileOptions

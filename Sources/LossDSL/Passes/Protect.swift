@@ -5,8 +5,8 @@ public enum Protect {
     public static let epsilon = 1e-20
     public static let expLimit = 88.0
 
-    public static func run(_ g: Graph, roots: [NodeID], origins: [NodeID: SourceSpan] = [:])
-        -> (graph: Graph, roots: [NodeID], origins: [NodeID: SourceSpan]) {
+    public static func run(_ g: Graph, roots: [NodeID], origins: SourceOrigins = [:])
+        -> (graph: Graph, roots: [NodeID], origins: SourceOrigins) {
         GraphRewriter.rebuild(g, roots: roots, origins: origins) { graph, node in
             switch node.op {
             case .log:

@@ -1,0 +1,67 @@
+/// The hash-consing table of a `Graph`: node -> id, open addressing with linear probing over a
+/// power-of-two array of slots, at most half full. A slot holds an id and the upper half of its
+/// node's hash, so a probe touches the node array only when the hashes agree: inserting a new
+/// node (the common case) reads no node at all.
+///
+/// A `[Node: NodeID]` dictionary spent most of its time in the standard library's seeded
+/// SipHash of each node (op, three argument ids, constant bits, leaf index), a quarter of
+/// compiling a 100k-node formula. A node is already a handful of small integers, so one
+/// multiply-xorshift round over them spreads it well enough.
+struct NodeTable: Sendable {
+    /// The upper 32 bits of the node's hash above its id, or `empty`.
+    private var slots: [UInt64]
+    private static let empty = UInt64.max
+    private var mask: Int
+    private(set) var count = 0
+
+    /// A table that holds `capacity` nodes without growing.
+    init(capacity: Int = 0) {
+        let size = Self.size(for: capacity)
+        slots = [UInt64](repeating: Self.empty, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always) static func hash(_ n: Node) -> UInt64 {
+        var x = UInt64(n.op.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ n.bits
+        x = mix(x ^ n.args.packed.low)
+        return mix(x ^ n.args.packed.high ^ UInt64(UInt32(bitPattern: n.index)) << 40)
+    }
+
+    /// The id of a node equal to `node` in `nodes`, or nil.
+    func find(_ node: Node, in nodes: [Node]) -> NodeID? {
+        let h = Self.hash(node), tag = h & 0xFFFF_FFFF_0000_0000
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = slots[i]
+            if s == Self.empty { return nil }
+            if s & 0xFFFF_FFFF_0000_0000 == tag, nodes[Int(s & 0xFFFF_FFFF)] == node { return NodeID(truncatingIfNeeded: s) }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Records `id` for `node` (not already present; `nodes[id] == node`).
+    mutating func insert(_ node: Node, id: NodeID, in nodes: [Node]) {
+        if 2 * (count + 1) > slots.count { grow(nodes) }
+        place(id, hash: Self.hash(node))
+        count += 1
+    }
+
+    private static func size(for capacity: Int) -> Int {
+        var size = 16
+        while size < 2 * capacity { size *= 2 }
+        return size
+    }
+
+    private mutating func grow(_ nodes: [Node]) {
+        let old = slots
+        slots = [UInt64](repeating: Self.empty, count: old.count * 2)
+        mask = slots.count - 1
+        for s in old where s != Self.empty { place(NodeID(truncatingIfNeeded: s), hash: Self.hash(nodes[Int(s & 0xFFFF_FFFF)])) }
+    }
+
+    @inline(__always) private mutating func place(_ id: NodeID, hash: UInt64) {
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while slots[i] != Self.empty { i = (i + 1) & mask }
+        slots[i] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(bitPattern: id))
+    }
+}
