@@ -9,6 +9,7 @@ each peer's time over lossc's at the same thread count. A peer that is not insta
 skipped with a line saying so. Timings are wall clock: on a shared machine, run it when idle.
 
     python3 bench/peers.py --elements 4000000 --repeat 5
+    python3 bench/peers.py --fma      # the libraries built with `lossc build --fma`
 """
 import argparse
 import ctypes
@@ -67,11 +68,11 @@ def count(loss, d):
 # ---- lossc ----------------------------------------------------------------------------
 
 class Lossc:
-    def __init__(self, lossc, tmp):
+    def __init__(self, lossc, tmp, fma=False):
         self.libs = {}
         for name in ["focal", "bce", "cross_entropy", "giou"]:
             so = os.path.join(tmp, f"lib{name}.so")
-            subprocess.run([lossc, "build", os.path.join(ROOT, "examples", f"{name}.loss"), "-o", so],
+            subprocess.run([lossc, "build", os.path.join(ROOT, "examples", f"{name}.loss"), "-o", so] + (["--fma"] if fma else []),
                            check=True, capture_output=True)
             lib = ctypes.CDLL(so)
             getattr(lib, f"{name}_f32").restype = ctypes.c_double
@@ -242,6 +243,7 @@ def main():
     ap.add_argument("--losses", default="focal,bce,cross_entropy,giou")
     ap.add_argument("--peers", default="lossc,torch,compile,jax,numpy",
                     help="which to time (comma list of lossc, torch, compile, jax, numpy)")
+    ap.add_argument("--fma", action="store_true", help="build the lossc libraries with `lossc build --fma`")
     args = ap.parse_args()
     if os.environ.get("LOSSC_ARGS_ONLY") == "1":   # the docs test checks the command line only
         return 0
@@ -252,14 +254,14 @@ def main():
     peers = []  # (name, threads, factory(loss) -> callable)
     tmp = tempfile.mkdtemp(prefix="lossc-peers-")
     try:
-        lc = Lossc(args.lossc, tmp)
+        lc = Lossc(args.lossc, tmp, fma=args.fma)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"lossc: cannot build the libraries with {args.lossc}: {e}", file=sys.stderr)
         return 2
     wanted = set(args.peers.split(","))
     isa_name = ["baseline", "avx2", "avx512"][lc.isa] if 0 <= lc.isa <= 2 else str(lc.isa)
     for t in (1, 2):
-        peers.append((f"lossc build ({isa_name})", t, lambda loss, t=t: lc.fn(loss, d, t)))
+        peers.append((f"lossc build{' --fma' if args.fma else ''} ({isa_name})", t, lambda loss, t=t: lc.fn(loss, d, t)))
     if wanted & {"torch", "compile"}:
         try:
             import torch

@@ -65,6 +65,41 @@ import LossDSL
         }
     }
 
+    /// `lossc build --fma` (`SystemCompiler.fmaFlags`): every ISA path agrees with the reference
+    /// evaluator (the same judge as the default build's, `Oracle`: fused roundings are
+    /// roundings), and within each path 1, 2 and 3 threads still give the bits of one.
+    @Test func fmaPathsAgreeWithTheReferenceAndThreadsBitForBit() throws {
+        guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
+        let lib = try CHarness.build(CEmitter.bundle(Self.losses), tag: "multiversion-fma", compiler: cc,
+                                     flags: SystemCompiler.fmaFlags + CHarness.strictFlags)
+        var fused = false, best: Int32 = 0
+        for (loss, name) in Self.losses {
+            let kernel = try NativeKernel(library: lib, prefix: name, kind: loss.kind)
+            let setISA = unsafeBitCast(try #require(lib.symbol("\(name)_set_isa")), to: SetInt.self)
+            let setThreads = unsafeBitCast(try #require(lib.symbol("\(name)_set_threads")), to: SetVoid.self)
+            best = setISA(-1)
+            var baseline: [UInt64] = []
+            for level in 0...max(0, best) {
+                #expect(setISA(Int32(level)) == level)
+                let bad = try EmittedRandomTests.disagreements(loss, kernel, seed: 5)
+                #expect(bad.isEmpty, "\(name) at ISA level \(level): \(bad.prefix(2))")
+                let n = loss.kind == .multiclass ? 1_300 : 70_001
+                let batch = TestInputs.batch(loss.kind, n: n, classes: loss.kind == .multiclass ? 81 : 1, seed: 11, as: Float.self)
+                setThreads(1)
+                let one = try #require(kernel.run(batch))
+                if level == 0 { baseline = Self.bits(one) } else if Self.bits(one) != baseline { fused = true }
+                for t: Int32 in [2, 3] {
+                    setThreads(t)
+                    #expect(Self.bits(try #require(kernel.run(batch))) == Self.bits(one), "\(name) level \(level): \(t) threads differ from 1")
+                }
+                setThreads(1)
+            }
+            _ = setISA(-1)
+        }
+        // The flags took effect: on a CPU with AVX2+FMA some loss's fused path differs.
+        if best >= 1 { #expect(fused, "no path differs from the baseline: contraction did not happen") }
+    }
+
     /// The check can fail: gcc in GNU mode contracts a*b+c into FMA in the AVX2 and AVX-512
     /// copies only, so focal's paths differ there (skipped on CPUs without AVX2 or without gcc).
     @Test func contractionWouldBeCaught() throws {

@@ -85,6 +85,12 @@ struct EmitBuildCLITests {
         let handle = dlopen(lib, RTLD_NOW)
         #expect(handle != nil && dlsym(handle, "bce_f32") != nil && dlsym(handle, "bce_mean_f64") != nil)
         if let handle { dlclose(handle) }
+        // --fma builds too (what its paths compute: CMultiversionTests); not together with --flags.
+        let fma = dir.appendingPathComponent("libbce-fma.so").path
+        let f = try CLI.run(["build", "examples/bce.loss", "-o", fma, "--fma"])
+        #expect(f.status == 0 && FileManager.default.fileExists(atPath: fma), "\(f.err)")
+        let both = try CLI.run(["build", "examples/bce.loss", "-o", fma, "--fma", "--flags", "-O2"])
+        #expect(both.status == 2 && both.err.contains("--fma and --flags"), "\(both.err)")
     }
 
     @Test func buildMakesARankingLibrary() throws {

@@ -59,7 +59,9 @@ enum CRuntime {
         /* Per-ISA copies on x86 with GCC or clang (define LOSSC_NO_MULTIVERSION to build the
            baseline only). FMA contraction is off in every copy (the pragma for clang; gcc does
            not contract in ISO C mode, -std=c99, which lossc builds use), so the copies compute
-           the same bits as the baseline. */
+           the same bits as the baseline. Defining LOSSC_FMA (lossc build --fma, with
+           -ffp-contract=fast) drops the pragma: the AVX2 and AVX-512 copies then fuse a*b+c,
+           run faster, and differ from the baseline in the last bits. */
         #if !defined(LOSSC_NO_MULTIVERSION) && (defined(__x86_64__) || defined(__i386__)) \\
             && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 6))
         #define LOSSC_X86 1
@@ -69,7 +71,7 @@ enum CRuntime {
         for isa in CISA.extra {
             s += "#define \(isa.macro) __attribute__((target(\"\(isa.features.joined(separator: ","))\")))\n"
         }
-        s += "#endif\n#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n\n"
+        s += "#endif\n#if defined(__clang__) && !defined(LOSSC_FMA)\n#pragma STDC FP_CONTRACT OFF\n#endif\n\n"
         s += "#if defined(LOSSC_X86)\n/* the level in use: -1 until the first call decides */\nstatic int lossc_isa_level = -1;\n"
         s += "static int lossc_isa_best(void)\n{\n    int best = 0;\n    __builtin_cpu_init();\n"
         for isa in CISA.extra {

@@ -13,6 +13,12 @@ public struct SystemCompiler: Sendable {
     /// copy computes the same bits.
     public static let optimizeFlags = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-std=c99"]
 
+    /// `lossc build --fma`: `optimizeFlags` with contraction on (`-DLOSSC_FMA` drops the
+    /// emitted `FP_CONTRACT OFF` pragma). The AVX2 and AVX-512 copies fuse a*b+c; they are
+    /// faster and differ from the baseline copy in the last bits (each copy still gives the same
+    /// bits for every thread count).
+    public static let fmaFlags = ["-O3", "-fno-math-errno", "-ffp-contract=fast", "-std=c99", "-DLOSSC_FMA"]
+
     /// What a compiler run printed and how it ended.
     public struct Output: Sendable {
         public let status: Int32

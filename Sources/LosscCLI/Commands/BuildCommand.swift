@@ -7,7 +7,7 @@ import LossDSL
 enum BuildCommand {
     static let spec = CommandSpec(
         name: "build", summary: "Build the loss's C kernels into a shared library with the system C compiler.",
-        usage: "build FILE -o libNAME.so [--header NAME.h] [--name NAME] [--param k=v] [--cc PATH] [--flags \"FLAGS\"]",
+        usage: "build FILE -o libNAME.so [--header NAME.h] [--name NAME] [--param k=v] [--cc PATH] [--fma | --flags \"FLAGS\"]",
         options: [
             OptionSpec(name: "output", value: "PATH", help: "The shared library to write (required).", short: "o"),
             OptionSpec(name: "header", value: "PATH", help: "Also write the C header there."),
@@ -15,6 +15,7 @@ enum BuildCommand {
             OptionSpec(name: "param", value: "NAME=VALUE", help: "Override a param's built-in default (repeatable).", repeatable: true),
             OptionSpec(name: "protected", value: nil, help: "CSE-Autoloss's protected log/div/exp."),
             OptionSpec(name: "cc", value: "PATH", help: "C compiler (default $CC, else cc, gcc or clang on PATH)."),
+            OptionSpec(name: "fma", value: nil, help: "Let the AVX2/AVX-512 code fuse a*b+c (-ffp-contract=fast -DLOSSC_FMA): faster; those paths then differ from the baseline path in the last bits."),
             OptionSpec(name: "flags", value: "\"FLAGS\"", help: "Compiler flags (default -O3 -fno-math-errno -ffp-contract=off -std=c99; the library picks its AVX2/AVX-512 code at run time)."),
         ],
         details: """
@@ -44,6 +45,12 @@ enum BuildCommand {
         }
         guard loader.compiler != nil else {
             throw UsageError("no C compiler found", hint: "install cc, gcc or clang, set CC, or pass --cc PATH")
+        }
+        if a.has("fma") {
+            guard a.value("flags") == nil else {
+                throw UsageError("--fma and --flags together", hint: "add -ffp-contract=fast -DLOSSC_FMA to --flags instead")
+            }
+            loader.flags = SystemCompiler.fmaFlags
         }
         if let f = a.value("flags") {
             loader.flags = f.split(separator: " ").map(String.init)
