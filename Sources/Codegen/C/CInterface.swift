@@ -18,6 +18,8 @@ struct CInterface {
 
     func kernelName(_ p: CPrecision) -> String { "\(prefix)_\(p.rawValue)" }
     func meanName(_ p: CPrecision) -> String { "\(prefix)_mean_\(p.rawValue)" }
+    /// Multiclass only: the kernel that takes class indices instead of a one-hot `y`.
+    func labelsName(_ p: CPrecision) -> String { "\(prefix)_labels_\(p.rawValue)" }
     var defaultsFunction: String { "\(prefix)_default_params" }
     var setThreadsFunction: String { "\(prefix)_set_threads" }
     var setISAFunction: String { "\(prefix)_set_isa" }
@@ -28,12 +30,13 @@ struct CInterface {
     /// The gradient output pointer's name.
     var gradientPointer: String { kind.gradientPointer }
 
-    /// The parameter list of a kernel (after `precision`).
-    func parameters(_ p: CPrecision) -> String {
+    /// The parameter list of a kernel (after `precision`); `labels`: the multiclass labels
+    /// kernel's, whose `y` is `const int64_t *labels`.
+    func parameters(_ p: CPrecision, labels: Bool = false) -> String {
         let T = p.cType, r = "LOSSC_RESTRICT"
         var list = ["size_t n"]
         if kind == .multiclass { list.append("size_t classes") }
-        list += dataPointers.map { "const \(T) *\(r) \($0.name)" }
+        list += dataPointers.map { labels && $0.name == "y" ? "const int64_t *\(r) labels" : "const \(T) *\(r) \($0.name)" }
         list += ["const \(paramsType) *params", "\(T) *\(r) loss", "\(T) *\(r) \(gradientPointer)"]
         return list.joined(separator: ", ")
     }
@@ -71,7 +74,15 @@ struct CInterface {
             s += "   loss (per-sample values) and \(gradientPointer) (gradient) may be NULL when not wanted. */\n"
             s += "double \(kernelName(p))(\(parameters(p)));\n"
             s += "/* The same, divided by n (0 when n is 0). The gradient stays per sample (not divided by n). */\n"
-            s += "double \(meanName(p))(\(parameters(p)));\n\n"
+            s += "double \(meanName(p))(\(parameters(p)));\n"
+            if kind == .multiclass {
+                s += "/* The same with class indices instead of one-hot rows (what torch's cross_entropy takes):\n"
+                s += "   labels[i] in [0, classes) is sample i's class; classes means none (an all-zero row: the\n"
+                s += "   background of a sigmoid-per-class head); a negative label ignores the sample (loss and\n"
+                s += "   gradient 0, like torch's ignore_index); a label above classes gives NaN (a data error). */\n"
+                s += "double \(labelsName(p))(\(parameters(p, labels: true)));\n"
+            }
+            s += "\n"
         }
         return s
     }

@@ -12,7 +12,7 @@ extension CKernelWriter {
     func jobStruct(_ p: CPrecision) -> String {
         let T = p.cType
         var s = "\(jobType(p)) {\n"
-        if plan.kind == .multiclass { s += "    size_t classes;\n" }
+        if plan.kind == .multiclass { s += "    size_t classes;\n    const int64_t *labels;\n" }
         for name in pointersRead(plan.allRoots) { s += "    const \(T) *\(name);\n" }
         s += "    \(T) *loss;\n    \(T) *\(interface.gradientPointer);\n"
         if readsInvariants { s += "    \(T) inv[\(plan.invariants.count)];\n" }
@@ -34,17 +34,37 @@ extension CKernelWriter {
         s += "    \(T) *\(R) loss = job->loss;\n    \(T) *\(R) \(grad) = job->\(grad);\n"
         s += "    double acc[16] = { 0 };\n"
         if plan.kind == .multiclass {
-            s += "    size_t r;\n    for (r = b; r < e; r++) {\n        \(T) v;\n"
-            s += dispatch(p, indent: "        ") { v in
+            // With labels (the `_labels_` kernel), each row's y is a one-hot row kept in `onehot`:
+            // set before the row's call, cleared after, so the row functions are the same.
+            s += "    const int64_t *\(R) labels = job->labels;\n"
+            s += "    \(T) onehot_row[LOSSC_ROW];\n    \(T) *onehot = onehot_row;\n    size_t r, k;\n"
+            s += "    if (labels) {\n"
+            s += "        if (classes > LOSSC_ROW && !(onehot = (\(T) *)malloc(classes * sizeof *onehot))) return NAN;\n"
+            s += "        for (k = 0; k < classes; k++) onehot[k] = 0;\n    }\n"
+            s += "    for (r = b; r < e; r++) {\n        \(T) v;\n"
+            s += "        const int64_t c = labels ? labels[r] : 0;\n"
+            s += "        if (labels && (c < 0 || c > (int64_t)classes)) {\n"
+            s += "            /* ignored (negative): 0; beyond classes: NaN */\n"
+            s += "            v = c < 0 ? (\(T))0 : (\(T))NAN;\n"
+            s += "            if (\(grad)) for (k = 0; k < classes; k++) \(grad)[r * classes + k] = v;\n"
+            s += "        } else {\n"
+            s += "            if (labels && c < (int64_t)classes) onehot[c] = 1;\n"
+            s += dispatch(p, indent: "            ") { v in
                 var args = ["classes"]
                 for name in pointersRead(roots(v)) {
-                    args.append(name == "w" ? "w[r]" : "\(name) + r * classes")
+                    switch name {
+                    case "w": args.append("w[r]")
+                    case "y": args.append("labels ? onehot : y + r * classes")
+                    default: args.append("\(name) + r * classes")
+                    }
                 }
                 if !invariantsRead(v).isEmpty { args.append("inv") }
                 if v.gradient { args.append("\(grad) + r * classes") }
                 return "v = \(helperName(p, v))(\(args.joined(separator: ", ")));"
             }
+            s += "            if (labels && c < (int64_t)classes) onehot[c] = 0;\n        }\n"
             s += "        if (loss) loss[r] = v;\n        acc[(r - b) & 15] += (double)v;\n    }\n"
+            s += "    if (onehot != onehot_row) free(onehot);\n"
         } else {
             let stride = plan.kind == .box ? "4 * i" : "i"
             s += "    \(T) lbuf[LOSSC_BLOCK];\n    size_t i;\n"
@@ -63,26 +83,36 @@ extension CKernelWriter {
         return s + "    return lossc_lanes_total(acc);\n}\n\n"
     }
 
-    /// The exported kernel of one precision and its `_mean_` twin: resolve params, compute the
+    /// The exported kernel of one precision, its `_mean_` twin and (multiclass) its `_labels_`
+    /// twin: resolve params, compute the
     /// loop-invariant nodes once, fill the job, and run the chunks of the ISA path in use on
     /// the loss's thread count (`lossc_run`).
     func kernel(_ p: CPrecision) -> String {
+        var s = entry(p, labels: false)
+        s += "double \(interface.meanName(p))(\(interface.parameters(p)))\n{\n"
+        s += "    const double sum = \(interface.kernelName(p))(\(interface.argumentNames));\n"
+        s += "    return n ? sum / (double)n : 0.0;\n}\n\n"
+        if plan.kind == .multiclass { s += entry(p, labels: true) }
+        return s
+    }
+
+    /// One exported kernel: `NAME_f32` or, with `labels`, `NAME_labels_f32` (y = NULL in the
+    /// job, the labels instead).
+    func entry(_ p: CPrecision, labels: Bool) -> String {
         let all = plan.allRoots
-        var s = "double \(interface.kernelName(p))(\(interface.parameters(p)))\n{\n"
+        let name = labels ? interface.labelsName(p) : interface.kernelName(p)
+        var s = "double \(name)(\(interface.parameters(p, labels: labels)))\n{\n"
         s += preamble(p)
         s += "    \(jobType(p)) job;\n"
         let readByAny = pointersRead(all)
-        for d in interface.dataPointers where !readByAny.contains(d.name) { s += "    (void)\(d.name);\n" }
-        if plan.kind == .multiclass { s += "    job.classes = classes;\n" }
-        for name in readByAny { s += "    job.\(name) = \(name);\n" }
+        for d in interface.dataPointers where !readByAny.contains(d.name) { s += "    (void)\(labels && d.name == "y" ? "labels" : d.name);\n" }
+        if plan.kind == .multiclass { s += "    job.classes = classes;\n    job.labels = \(labels ? "labels" : "NULL");\n" }
+        for name in readByAny { s += "    job.\(name) = \(labels && name == "y" ? "NULL" : name);\n" }
         s += "    job.loss = loss;\n    job.\(interface.gradientPointer) = \(interface.gradientPointer);\n"
         if readsInvariants { s += "    memcpy(job.inv, inv, sizeof job.inv);\n" } else if hasInvariants { s += "    (void)inv;\n" }
         if plan.hasFastPath { s += "    job.fast = fast;\n" }
         let width = plan.kind == .multiclass ? "classes" : (plan.kind == .box ? "4" : "1")
         s += "    return lossc_run(n, \(width), LOSSC_PICK(\(chunkName(p))), &job, lossc_threads_\(prefix));\n}\n\n"
-        s += "double \(interface.meanName(p))(\(interface.parameters(p)))\n{\n"
-        s += "    const double sum = \(interface.kernelName(p))(\(interface.argumentNames));\n"
-        s += "    return n ? sum / (double)n : 0.0;\n}\n\n"
         return s
     }
 

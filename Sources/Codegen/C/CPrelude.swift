@@ -25,7 +25,7 @@ public enum CPrelude {
 
     /// The whole prelude: includes, `lossc_math.h`, helpers for both precisions.
     public static var text: String {
-        var s = "#include <math.h>\n#include <stddef.h>\n\n"
+        var s = "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdlib.h>\n\n"
         // The prelude is a header pasted in so the .c stands alone; clang, unlike gcc, warns
         // about unused static inline functions outside headers, so say it is one (scoped).
         s += "#if defined(__clang__)\n#pragma clang diagnostic push\n#pragma clang diagnostic ignored \"-Wunused-function\"\n#endif\n\n"
