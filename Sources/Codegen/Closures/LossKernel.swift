@@ -31,9 +31,11 @@ public final class LossKernel<T: BlockReal>: Sendable {
     private let pool = WorkspacePool<T>()
 
     /// Samples per block (multiclass: elements, i.e. rows × classes, per block). Measured with
-    /// `lossc bench closures`: 4096 beats 1024 (the per-block cost of calling every
-    /// instruction's closure is amortized better) and ties 8192 on a 2-core Zen 5 with 1 MiB L2.
-    static var blockElements: Int { 4096 }
+    /// `lossc bench closures` (closures / best hand-written Swift, three runs each, 2-core
+    /// Zen 4 VM): 8192 gives focal 1.46–1.52x, BCE 1.44–1.49x, cross-entropy 1.50–1.52x, GIoU
+    /// 1.50–1.63x; 4096 gives 1.54–1.56x, 1.47–1.51x, 1.56–1.59x, 1.50–1.60x; 1024 and 2048 are
+    /// worse (the per-block cost of calling every instruction's closure), 16384 no better.
+    static var blockElements: Int { 8192 }
 
     /// The loss's kind, which fixes the `evaluate` overload to call.
     public var kind: LossKind { loss.kind }
