@@ -16,6 +16,22 @@ import LossDSL
 
     static var losses: [(loss: CompiledLoss, name: String)] { CMultiversionTests.losses.filter { $0.loss.kind == .multiclass } }
 
+    /// One kernel call on the arrays' storage (x, w, the outputs: `T`; y: `T` or `Int64` labels).
+    static func call<T: LossReal, L>(_ kernel: Kernel, _ n: Int, _ classes: Int, _ x: [T], _ y: [L], _ w: [T],
+                                     loss: inout [T], gradient: inout [T]) -> Double {
+        x.withUnsafeBytes { xp in
+            y.withUnsafeBytes { yp in
+                w.withUnsafeBytes { wp in
+                    loss.withUnsafeMutableBytes { lp in
+                        gradient.withUnsafeMutableBytes { gp in
+                            kernel(n, classes, xp.baseAddress, yp.baseAddress, wp.baseAddress, nil, lp.baseAddress, gp.baseAddress)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func check<T: LossReal>(_ lib: NativeLibrary, _ name: String, as: T.Type) throws {
         let suffix = T.self == Float.self ? "f32" : "f64"
         let onehotKernel = unsafeBitCast(try #require(lib.symbol("\(name)_\(suffix)")), to: Kernel.self)
@@ -34,8 +50,8 @@ import LossDSL
                 setThreads(threads)
                 var l1 = [T](repeating: 0, count: n), g1 = [T](repeating: 0, count: n * classes)
                 var l2 = [T](repeating: 0, count: n), g2 = [T](repeating: 0, count: n * classes)
-                _ = onehotKernel(n, classes, x, y, w, nil, &l1, &g1)
-                let sum = labelsKernel(n, classes, x, labels, w, nil, &l2, &g2)
+                _ = Self.call(onehotKernel, n, classes, x, y, w, loss: &l1, gradient: &g1)
+                let sum = Self.call(labelsKernel, n, classes, x, labels, w, loss: &l2, gradient: &g2)
                 var expected = 0.0
                 for i in 0..<n {
                     let row = (i * classes)..<((i + 1) * classes)
@@ -56,8 +72,9 @@ import LossDSL
             // A label beyond the class count is a data error: NaN, loudly.
             var bad = labels
             bad[0] = Int64(classes) + 1
-            var l3 = [T](repeating: 0, count: n)
-            #expect(labelsKernel(n, classes, x, bad, w, nil, &l3, nil).isNaN && l3[0].isNaN, "\(name) C=\(classes): label > C")
+            var l3 = [T](repeating: 0, count: n), g3 = [T](repeating: 0, count: n * classes)
+            #expect(Self.call(labelsKernel, n, classes, x, bad, w, loss: &l3, gradient: &g3).isNaN && l3[0].isNaN && g3[0].isNaN,
+                    "\(name) C=\(classes): label > C")
         }
     }
 

@@ -23,9 +23,6 @@ public struct SourceOrigins: Sendable, ExpressibleByDictionaryLiteral {
         }
     }
 
-    /// Whether no node has a span.
-    public var isEmpty: Bool { !spans.contains { $0 != nil } }
-
     /// Room for ids below `count` without regrowth.
     public mutating func reserveCapacity(_ count: Int) { spans.reserveCapacity(count) }
 }
