@@ -6,8 +6,14 @@
 /// A `[Node: NodeID]` dictionary spent most of its time in the standard library's seeded
 /// SipHash of each node (op, three argument ids, constant bits, leaf index), a quarter of
 /// compiling a 100k-node formula. A node is already a handful of small integers, so one
-/// multiply-xorshift round over them spreads it well enough.
+/// multiply-xorshift round over them spreads it well enough. The hash is keyed with a seed drawn
+/// once per process (as the standard library's is): unkeyed, a file of constants chosen to land
+/// in one bucket would make every insert probe the whole cluster, a quadratic hang. Node ids
+/// follow insertion order, never the table's layout, so the seed changes no output.
 struct NodeTable: Sendable {
+    /// The process's key, copied into each table so the hot path reads a field, not a global.
+    static let processSeed = UInt64.random(in: .min ... .max)
+    private let seed: UInt64
     /// The upper 32 bits of the node's hash above its id, or `empty`.
     private var slots: [UInt64]
     private static let empty = UInt64.max
@@ -15,21 +21,22 @@ struct NodeTable: Sendable {
     private(set) var count = 0
 
     /// A table that holds `capacity` nodes without growing.
-    init(capacity: Int = 0) {
+    init(capacity: Int = 0, seed: UInt64 = NodeTable.processSeed) {
+        self.seed = seed
         let size = Self.size(for: capacity)
         slots = [UInt64](repeating: Self.empty, count: size)
         mask = size - 1
     }
 
-    @inline(__always) static func hash(_ n: Node) -> UInt64 {
-        var x = UInt64(n.op.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ n.bits
+    @inline(__always) func hash(_ n: Node) -> UInt64 {
+        var x = (UInt64(n.op.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ n.bits) &+ seed
         x = mix(x ^ n.args.packed.low)
         return mix(x ^ n.args.packed.high ^ UInt64(UInt32(bitPattern: n.index)) << 40)
     }
 
     /// The id of a node equal to `node` in `nodes`, or nil.
     func find(_ node: Node, in nodes: [Node]) -> NodeID? {
-        let h = Self.hash(node), tag = h & 0xFFFF_FFFF_0000_0000
+        let h = hash(node), tag = h & 0xFFFF_FFFF_0000_0000
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let s = slots[i]
@@ -42,7 +49,7 @@ struct NodeTable: Sendable {
     /// Records `id` for `node` (not already present; `nodes[id] == node`).
     mutating func insert(_ node: Node, id: NodeID, in nodes: [Node]) {
         if 2 * (count + 1) > slots.count { grow(nodes) }
-        place(id, hash: Self.hash(node))
+        place(id, hash: hash(node))
         count += 1
     }
 
@@ -56,7 +63,7 @@ struct NodeTable: Sendable {
         let old = slots
         slots = [UInt64](repeating: Self.empty, count: old.count * 2)
         mask = slots.count - 1
-        for s in old where s != Self.empty { place(NodeID(truncatingIfNeeded: s), hash: Self.hash(nodes[Int(s & 0xFFFF_FFFF)])) }
+        for s in old where s != Self.empty { place(NodeID(truncatingIfNeeded: s), hash: hash(nodes[Int(s & 0xFFFF_FFFF)])) }
     }
 
     @inline(__always) private mutating func place(_ id: NodeID, hash: UInt64) {
