@@ -90,30 +90,55 @@ public enum CRankingEmitter {
         // The distinct sets, in first-use order.
         var sets: [RankingSet] = []
         for k in slots.indices { if let s = plan.pairs[k]?.set, !sets.contains(s) { sets.append(s) } }
-        var r = "    int64_t *pos, *valid, *by_score, np = 0, nn = 0, nv = 0, i, q;\n"
+        // Member lists by base, in entry order; `valid` is sorted by score only for a top(set, K).
+        let anyTop = sets.contains { $0.top != nil }
+        let needs = (neg: sets.contains { $0.base == .negatives && $0.top == nil },
+                     valid: anyTop || sets.contains { $0.base == .valid && $0.top == nil })
+        let cuts = plan.allCuts
+        var r = "    int64_t *pos, *neg = NULL, *valid = NULL, *by_score, np = 0, nn = 0, nv = 0, i, q;\n"
+        r += "    \(T) *ps;\n"
+        if !cuts.isEmpty { r += "    static const double cuts[\(cuts.count)] = { \(cuts.map { CLiteral.c($0, .f64) }.joined(separator: ", ")) };\n" }
         r += "    \(w.set) sets[\(max(1, sets.count))];\n    \(w.ctx) cx;\n    const \(w.ctx) *const c = &cx;\n"
-        r += "    double adj_b[\(max(1, slots.count))] = { 0.0 };\n    (void)q; (void)c; (void)adj_b;\n"
+        r += "    double adj_b[\(max(1, slots.count))] = { 0.0 };\n    (void)q; (void)c; (void)adj_b; (void)neg; (void)valid;\n"
         r += "    memset(&cx, 0, sizeof cx);\n    memset(sets, 0, sizeof sets);\n"
-        r += "    if (!u) { \(T) *z; LOSSC_RK_TRY(z = LOSSC_RK_NEW(ar, \(T), n)); u = z; }\n"
-        // Two passes over the labels, so each array has its exact size (memory is the cost here).
-        r += "    for (i = 0; i < n; i++) { const int l = lossc_rk_label\(sfx)(y[i]); np += l == 1; nn += l == 0; }\n    nv = np + nn;\n"
-        r += "    LOSSC_RK_TRY(pos = LOSSC_RK_NEW(ar, int64_t, np)); LOSSC_RK_TRY(valid = LOSSC_RK_NEW(ar, int64_t, nv));\n"
-        r += "    for (i = 0, q = 0, nv = 0; i < n; i++) {\n        const int l = lossc_rk_label\(sfx)(y[i]);\n"
-        r += "        if (l == 1) pos[q++] = i;\n        if (l >= 0) valid[nv++] = i;\n    }\n"
-        r += "    LOSSC_RK_TRY(lossc_rk_sort\(sfx)(ar, s, valid, nv) == 0);\n"
-        r += "    LOSSC_RK_TRY(by_score = LOSSC_RK_NEW(ar, int64_t, np));\n"
-        r += "    for (i = 0, q = 0; i < nv; i++) if (lossc_rk_label\(sfx)(y[valid[i]]) == 1) by_score[q++] = lossc_rk_find(pos, np, valid[i]);\n"
+        r += "/*u*/"  // the zeros for a NULL u, when some function reads u (known once all are written)
+        // One pass over the labels; the lists get room for every entry (not written: never touched).
+        r += "    LOSSC_RK_TRY(pos = LOSSC_RK_RAW(ar, int64_t, n));\n"
+        if needs.neg { r += "    LOSSC_RK_TRY(neg = LOSSC_RK_RAW(ar, int64_t, n));\n" }
+        if needs.valid { r += "    LOSSC_RK_TRY(valid = LOSSC_RK_RAW(ar, int64_t, n));\n" }
+        r += "    for (i = 0; i < n; i++) {\n        const int l = lossc_rk_label\(sfx)(y[i]);\n"
+        r += "        if (l == 1) pos[np] = i;\n"
+        if needs.neg { r += "        if (l == 0) neg[nn] = i;\n" }
+        if needs.valid { r += "        if (l >= 0) valid[nv] = i;\n" }
+        r += "        np += l == 1; nn += l == 0; nv += l >= 0;\n    }\n"
+        if anyTop { r += "    LOSSC_RK_TRY(lossc_rk_sort\(sfx)(ar, s, valid, nv) == 0);\n" }
+        // Positives by ascending score (ties by entry index): their ordinals sorted by score.
+        r += "    LOSSC_RK_TRY(ps = LOSSC_RK_RAW(ar, \(T), np)); LOSSC_RK_TRY(by_score = LOSSC_RK_RAW(ar, int64_t, np));\n"
+        r += "    for (i = 0; i < np; i++) { ps[i] = s[pos[i]]; by_score[i] = i; }\n"
+        r += "    LOSSC_RK_TRY(lossc_rk_sort\(sfx)(ar, ps, by_score, np) == 0);\n"
         r += "    cx.s = s; cx.u = u; cx.pos = pos; cx.by_score = by_score; cx.np = np;\n"
         r += "    cx.num_positive = (\(T))np; cx.num_negative = (\(T))nn; cx.num_valid = (\(T))nv;\n"
+        let cutArgs = cuts.isEmpty ? "NULL, 0" : "cuts, \(cuts.count)"
+        // Whether a pair-by-pair range over the set can span whole intervals of d (a form with an
+        // interval that is not polynomial): then every member is in the group lists.
+        func all(_ set: RankingSet) -> Int {
+            let general = plan.pairs.values.filter { $0.set == set }.contains { p in
+                ([p.forward] + p.rows.map(\.expression) + p.columns.map(\.expression)).contains { $0.form.forms.contains(.general) }
+            }
+            return general ? 1 : 0
+        }
         for (k, s) in sets.enumerated() {
             let base = s.base == .positives ? 0 : (s.base == .negatives ? 1 : 2)
-            r += "    {   /* set \(k): \(s) */\n        int64_t *e, j;\n        \(T) *sc;\n        double *pf;\n"
-            r += "        LOSSC_RK_TRY(e = LOSSC_RK_NEW(ar, int64_t, \(["np", "nn", "nv"][base])));\n"
-            r += "        sets[\(k)].m = lossc_rk_members\(sfx)(s, y, valid, nv, \(base), \(s.top.map(String.init) ?? "-1"), e);\n"
-            r += "        LOSSC_RK_TRY(sc = LOSSC_RK_NEW(ar, \(T), sets[\(k)].m));\n"
-            r += "        for (j = 0; j < sets[\(k)].m; j++) sc[j] = s[e[j]];\n        sets[\(k)].entries = e; sets[\(k)].scores = sc;\n"
-            r += "        LOSSC_RK_TRY(pf = LOSSC_RK_NEW(ar, double, 3 * (sets[\(k)].m + 1)));\n"
-            r += "        lossc_rk_prefix\(sfx)(&sets[\(k)], NULL, pf);\n        sets[\(k)].pf1 = pf;\n    }\n"
+            if let top = s.top {
+                r += "    {   /* set \(k): \(s) */\n        int64_t *e, m;\n"
+                r += "        LOSSC_RK_TRY(e = LOSSC_RK_RAW(ar, int64_t, \(["np", "nn", "nv"][base])));\n"
+                r += "        m = lossc_rk_members\(sfx)(s, y, valid, nv, \(base), \(top), e);\n"
+                r += "        LOSSC_RK_TRY(lossc_rk_set_build\(sfx)(ar, &sets[\(k)], s, e, m, ps, np, \(cutArgs), \(all(s))) == 0);\n    }\n"
+            } else {
+                let (list, count) = [("pos", "np"), ("neg", "nn"), ("valid", "nv")][base]
+                r += "    /* set \(k): \(s) */\n"
+                r += "    LOSSC_RK_TRY(lossc_rk_set_build\(sfx)(ar, &sets[\(k)], s, \(list), \(count), ps, np, \(cutArgs), \(all(s))) == 0);\n"
+            }
         }
         func setOf(_ k: Int) -> String { "&sets[\(sets.firstIndex(of: plan.pairs[k]!.set)!)]" }
 
@@ -150,6 +175,8 @@ public enum CRankingEmitter {
         r += "    if (d_u) for (i = 0; i < n; i++) d_u[i] = \(dv.reachesU ? "(\(T))du[i]" : CLiteral.c(0, p));\n"
         r += "    return 0;\n}\n\n"
 
+        let readsU = w.text.contains("c->u[")
+        r = r.replacingOccurrences(of: "/*u*/", with: readsU ? "    if (!u) { \(T) *z; LOSSC_RK_TRY(z = LOSSC_RK_NEW(ar, \(T), n)); u = z; }\n" : "")
         let argDecls = slots.indices.filter { slots[$0].kind == .maxBelow }.map { "    int64_t *arg\($0) = NULL;\n" }.joined()
         let run = "static int \(w.stem)_run_\(p.rawValue)(lossc_rk_arena *ar, int64_t n, const \(T) *s, const \(T) *y, const \(T) *u, "
             + "\(T) *d_s, \(T) *d_u, double *loss)\n{\n" + argDecls + r

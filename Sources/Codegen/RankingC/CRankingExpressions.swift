@@ -7,8 +7,8 @@ import LossRanking
 /// - `anc`: roots at every positive p (si, ui, anchor slots at p, batch values) → out[r][p];
 /// - `ent`: roots at every member of a set (sj, uj, batch values) → out[r][k] (factors W(j));
 /// - `bat`: batch-level roots (counts, batch slots) → out[r];
-/// - `pair` / `pcol`: one pair expression summed over positions [lo, hi) of a set for positive
-///   p (row sum in double), or added weighted to out[k] (column sums). Nodes that do not vary
+/// - `pair` / `pcol`: one pair expression summed over the positions group[lo..hi) of a set for
+///   positive p (row sum in double), or added weighted to out[entry of k] (column sums). Nodes that do not vary
 ///   over the pairs are computed once before the loop, as `RankingTape` does.
 /// Each function is written once per distinct root list; the writer returns its name.
 struct CRankingExpressions {
@@ -164,16 +164,16 @@ struct CRankingExpressions {
     func pairSumText(_ root: NodeID, _ name: String) -> String {
         let (before, inside) = pairLoop(root)
         var s = "static double \(name)(const \(ctx) *c, const \(set) *S, int64_t p, int64_t lo, int64_t hi)\n{\n"
-        s += "    double acc = 0.0;\n    int64_t k;\n    (void)c; (void)S; (void)p;\n" + before
-        s += "    for (k = lo; k < hi; k++) {\n" + inside + "        acc += (double)\(expression.name(root));\n    }\n"
+        s += "    double acc = 0.0;\n    int64_t g;\n    (void)c; (void)S; (void)p;\n" + before
+        s += "    for (g = lo; g < hi; g++) {\n        const int64_t k = S->group[g];\n" + inside + "        acc += (double)\(expression.name(root));\n    }\n"
         return s + "    return acc;\n}\n\n"
     }
 
     func pairColumnText(_ root: NodeID, _ name: String) -> String {
         let (before, inside) = pairLoop(root)
         var s = "static void \(name)(const \(ctx) *c, const \(set) *S, int64_t p, int64_t lo, int64_t hi, double weight, double *out)\n{\n"
-        s += "    int64_t k;\n    (void)c; (void)S; (void)p;\n" + before
-        s += "    for (k = lo; k < hi; k++) {\n" + inside + "        out[k] += weight * (double)\(expression.name(root));\n    }\n"
+        s += "    int64_t g;\n    (void)c; (void)S; (void)p;\n" + before
+        s += "    for (g = lo; g < hi; g++) {\n        const int64_t k = S->group[g];\n" + inside + "        out[S->entries[k]] += weight * (double)\(expression.name(root));\n    }\n"
         return s + "}\n\n"
     }
 }

@@ -48,9 +48,7 @@ extension CRankingEmitter {
                 }
                 for (target, e) in pair.columns {
                     let fn = w.columns(e), S = setOf(k), out = target == .s ? "ds" : "du"
-                    r += "        {\n            double *cc;\n            LOSSC_RK_TRY(cc = LOSSC_RK_NEW(ar, double, (\(S))->m));\n"
-                    r += "            LOSSC_RK_TRY(\(fn)(ar, c, \(S), wt, cc) == 0);\n"
-                    r += "            for (i = 0; i < (\(S))->m; i++) \(out)[(\(S))->entries[i]] += cc[i];\n        }\n"
+                    r += "        LOSSC_RK_TRY(\(fn)(ar, c, \(S), wt, \(out)) == 0);\n"
                 }
                 r += "    }\n"
             } else if let a = plan.anchors[k], !a.backward.isEmpty {

@@ -31,9 +31,10 @@ enum CRankingRuntime {
         } lossc_rk_block;
         typedef struct { lossc_rk_block *head, *spare; } lossc_rk_arena;
 
-        /* count zeroed elements of size bytes (size > 0), or NULL (overflow or out of memory):
-           the smallest spare block that fits, else a new one */
-        static inline void *lossc_rk_alloc(lossc_rk_arena *ar, int64_t count, size_t size)
+        /* count elements of size bytes (size > 0), zeroed unless `raw` (the caller writes every
+           one before reading it), or NULL (overflow or out of memory): the smallest spare block
+           that fits, else a new one */
+        static inline void *lossc_rk_alloc(lossc_rk_arena *ar, int64_t count, size_t size, int raw)
         {
             lossc_rk_block *b = NULL, **at = NULL, **p;
             size_t bytes;
@@ -52,7 +53,7 @@ enum CRankingRuntime {
                 if (!b) return NULL;
                 b->h.cap = bytes;
             }
-            memset(b + 1, 0, bytes);
+            if (!raw) memset(b + 1, 0, bytes);
             b->h.next = ar->head;
             ar->head = b;
             return b + 1;
@@ -77,19 +78,9 @@ enum CRankingRuntime {
                 free(b);
             }
         }
-        #define LOSSC_RK_NEW(ar, T, count) ((T *)lossc_rk_alloc((ar), (count), sizeof(T)))
+        #define LOSSC_RK_NEW(ar, T, count) ((T *)lossc_rk_alloc((ar), (count), sizeof(T), 0))
+        #define LOSSC_RK_RAW(ar, T, count) ((T *)lossc_rk_alloc((ar), (count), sizeof(T), 1))
         #define LOSSC_RK_TRY(x) do { if (!(x)) return -1; } while (0)
-
-        /* The position of v in the ascending a[0..n) (v is there). */
-        static inline int64_t lossc_rk_find(const int64_t *a, int64_t n, int64_t v)
-        {
-            int64_t lo = 0, hi = n;
-            while (lo < hi) {
-                const int64_t mid = lo + (hi - lo) / 2;
-                if (a[mid] < v) lo = mid + 1; else hi = mid;
-            }
-            return lo;
-        }
 
         /* p(d) = c0 + c1 d + c2 d^2 summed over positions [lo, hi) with d = s_j - x, from the
            interleaved prefix sums pf[3k..3k+2] of W, W s, W s^2 (SortedPairSums.rowSums) */
@@ -124,11 +115,27 @@ enum CRankingRuntime {
         let T = p.cType, f = p.helperSuffix
         let K = p == .f32 ? "uint32_t" : "uint64_t", bits = p == .f32 ? 32 : 64
         let half = CLiteral.c(0.5, p), minusHalf = CLiteral.c(-0.5, p), zero = CLiteral.c(0, p)
+        let maxLit = CLiteral.c(p == .f32 ? Double(Float.greatestFiniteMagnitude) : Double.greatestFiniteMagnitude, .f64)
         return """
         /* -- \(T) -- */
-        /* A set's members by ascending score, their scores, and the prefix sums of 1, s, s^2
-           (shared by every pair expression whose terms have no per-entry factor). */
-        typedef struct { int64_t m; const int64_t *entries; const \(T) *scores; const double *pf1; } lossc_rk_set\(f);
+        /* A set's members, the bucket of each, and what the row and column sums read. The
+           thresholds th are every score at which some pair (i, j) of a positive i and a member j
+           crosses a breakpoint of d = fl(s_j - s_i): bucket b holds the members with
+           th[b-1] <= s < th[b], so for each positive and breakpoint the members on one side are
+           the buckets from an edge on (bound), and a range of d is a range of buckets: sums over
+           it come from per-bucket sums, no sort. Positions k are the members' input order. */
+        typedef struct {
+            int64_t m, nt;          /* members; distinct thresholds (nt + 1 buckets) */
+            const int64_t *entries; /* [m] the members' entry indices */
+            const \(T) *scores;      /* [m] their scores */
+            const uint32_t *bucket; /* [m] their buckets */
+            const \(T) *th;          /* [nt] ascending thresholds */
+            const int64_t *group;   /* the positions pair-by-pair ranges can reach, bucket by bucket */
+            const int64_t *gstart;  /* [nt + 2] bucket b's are group[gstart[b] .. gstart[b + 1]) */
+            const int64_t *bound;   /* [np nu 2] for positive p and cut u: the first bucket whose pairs have d >= cut, then d > cut */
+            int nu;                 /* the cuts of the formula (every pair expression's, merged) */
+            const double *pf1;      /* [3 (nt + 2)] prefix sums of 1, s, s^2 at bucket edges */
+        } lossc_rk_set\(f);
 
         /* an unsigned key in the order of the scores (-0 and +0 equal) */
         static inline \(K) lossc_rk_key\(f)(\(T) v)
@@ -137,6 +144,15 @@ enum CRankingRuntime {
             const \(T) z = v == \(zero) ? \(zero) : v;
             memcpy(&b, &z, sizeof b);
             return (b >> \(bits - 1)) ? ~b : (b | ((\(K))1 << \(bits - 1)));
+        }
+
+        /* the score of a key (inverse of lossc_rk_key; the key of -0 gives +0) */
+        static inline \(T) lossc_rk_unkey\(f)(\(K) k)
+        {
+            const \(K) b = (k >> \(bits - 1)) ? (k & ~((\(K))1 << \(bits - 1))) : ~k;
+            \(T) v;
+            memcpy(&v, &b, sizeof v);
+            return v;
         }
 
         /* idx[0..m) stably sorted by ascending s[idx[k]]: LSD radix sort, 11-bit digits */
@@ -148,8 +164,8 @@ enum CRankingRuntime {
             int d;
             lossc_rk_block *const mark = ar->head;
             if (m < 2) return 0;
-            key = LOSSC_RK_NEW(ar, \(K), m); key2 = LOSSC_RK_NEW(ar, \(K), m);
-            idx2 = LOSSC_RK_NEW(ar, int64_t, m); hist = LOSSC_RK_NEW(ar, int64_t, DIGITS * B);
+            key = LOSSC_RK_RAW(ar, \(K), m); key2 = LOSSC_RK_RAW(ar, \(K), m);
+            idx2 = LOSSC_RK_RAW(ar, int64_t, m); hist = LOSSC_RK_NEW(ar, int64_t, DIGITS * B);
             LOSSC_RK_TRY(key && key2 && idx2 && hist);
             for (k = 0; k < m; k++) {
                 key[k] = lossc_rk_key\(f)(s[idx[k]]);
@@ -202,71 +218,203 @@ enum CRankingRuntime {
         /* 1 positive, 0 negative, -1 ignored, as RankingBatch.partition reads labels */
         static inline int lossc_rk_label\(f)(\(T) y) { return y > \(half) ? 1 : (y >= \(minusHalf) ? 0 : -1); }
 
-        /* The first position whose fl(s_j - si) >= b (strict: > b), galloping from *hint. */
-        static inline int64_t lossc_rk_search\(f)(const \(T) *sc, int64_t n, \(T) si, double b, int strict, int64_t *hint)
+        /* whether the pair (si, v) has d = fl(v - si) >= b (strict: > b), as the reference compares */
+        static inline int lossc_rk_after\(f)(\(T) v, \(T) si, double b, int strict)
         {
-            int64_t lo, hi, step = 1;
-            const int64_t h = *hint < 0 ? 0 : (*hint > n ? n : *hint);
-        #define LOSSC_RK_AFTER(k) (strict ? (double)(\(T))(sc[k] - si) > b : (double)(\(T))(sc[k] - si) >= b)
-            if (h < n && !LOSSC_RK_AFTER(h)) {
-                lo = h + 1; hi = h + 1;
-                while (hi < n && !LOSSC_RK_AFTER(hi)) { lo = hi + 1; hi = hi + step < n ? hi + step : n; step <<= 1; }
-                if (hi > n) hi = n;
-            } else {
-                hi = h; lo = h;
-                while (lo > 0 && LOSSC_RK_AFTER(lo - 1)) { hi = lo - 1; lo = lo - step > 0 ? lo - step : 0; step <<= 1; }
+            const double d = (double)(\(T))(v - si);
+            return strict ? d > b : d >= b;
+        }
+
+        /* The key of the least score v (from -inf to +inf) with lossc_rk_after(v, si, b, strict),
+           or key(+inf) + 1 when there is none. The predicate is monotone in v (rounding is), so a
+           bisection over the keys finds it, started in a bracket of 16 keys around fl(si + b). */
+        static inline \(K) lossc_rk_threshold\(f)(\(T) si, double b, int strict)
+        {
+            const \(K) first = lossc_rk_key\(f)(-(\(T))INFINITY), none = lossc_rk_key\(f)((\(T))INFINITY) + 1;
+            \(K) lo = first, hi = none;
+            double g = (double)si + b;
+            if (g == g) {
+                \(K) k0, a, z;
+                if (g > \(maxLit)) g = \(maxLit);
+                if (g < -\(maxLit)) g = -\(maxLit);
+                k0 = lossc_rk_key\(f)((\(T))g);
+                a = k0 - first > 8 ? k0 - 8 : first;
+                z = none - k0 > 8 ? k0 + 8 : none;
+                if (!lossc_rk_after\(f)(lossc_rk_unkey\(f)(a), si, b, strict)) lo = a + 1;
+                if (z < none && lossc_rk_after\(f)(lossc_rk_unkey\(f)(z), si, b, strict)) hi = z;
             }
             while (lo < hi) {
-                const int64_t mid = lo + (hi - lo) / 2;
-                if (LOSSC_RK_AFTER(mid)) hi = mid; else lo = mid + 1;
+                const \(K) mid = lo + (hi - lo) / 2;
+                if (lossc_rk_after\(f)(lossc_rk_unkey\(f)(mid), si, b, strict)) hi = mid; else lo = mid + 1;
             }
-        #undef LOSSC_RK_AFTER
-            *hint = lo;
             return lo;
         }
 
-        /* For positive score si and breakpoints cuts[0..nc): interval k is positions
-           [edge[2k], edge[2k+1]), the pairs exactly at cut k are [edge[2k+1], edge[2k+2]). */
-        static inline void lossc_rk_ranges\(f)(const lossc_rk_set\(f) *S, \(T) si, const double *cuts, int nc, int64_t *hints, int64_t *edge)
+        /* The bucket of a score among nt ascending thresholds: how many are <= v. A guide of
+           cells over the thresholds' range (cell() is monotone in v, so the thresholds <= v are
+           those of the cells before v's plus some of its own) leaves a short search in one cell. */
+        typedef struct { double lo, scale; int64_t cells; const int64_t *cstart; } lossc_rk_guide\(f);
+        static inline int64_t lossc_rk_cell\(f)(const lossc_rk_guide\(f) *g, \(T) v)
         {
+            double x = ((double)v - g->lo) * g->scale;
+            x = x > 0.0 ? x : 0.0; /* NaN too */
+            x = x < (double)(g->cells - 1) ? x : (double)(g->cells - 1);
+            return (int64_t)x;
+        }
+        static inline int64_t lossc_rk_bucket\(f)(const lossc_rk_guide\(f) *g, const \(T) *th, int64_t nt, \(T) v)
+        {
+            int64_t lo, hi, c;
+            if (v != v) return (lossc_rk_key\(f)(v) >> \(bits - 1)) ? nt : 0; /* NaN: by its key, below or above all */
+            c = lossc_rk_cell\(f)(g, v);
+            lo = g->cstart[c]; hi = g->cstart[c + 1];
+            while (hi - lo > 3) {
+                const int64_t mid = lo + (hi - lo) / 2;
+                if (th[mid] <= v) lo = mid + 1; else hi = mid;
+            }
+            /* th[hi] > v (a later cell's, or the NaN pad past the end): three steps without a
+               branch finish it */
+            lo += th[lo] <= v; lo += th[lo] <= v; lo += th[lo] <= v;
+            return lo;
+        }
+
+        /* Builds set S from its m members (any order) for the np positives' scores anchor[] and
+           the formula's nu cuts: every positive's thresholds, each member's bucket, the prefix
+           sums of 1, s, s^2 at bucket edges, and the group lists of the buckets a pair-by-pair
+           range can reach: those between a positive's `d >= cut` and `d > cut` edges (pairs
+           exactly at a breakpoint), or every bucket when `all` (a formula with intervals of d
+           that are not polynomial). O(m + np nu log(np nu)) plus a bisection in one guide cell
+           per member. */
+        static inline int lossc_rk_set_build\(f)(lossc_rk_arena *ar, lossc_rk_set\(f) *S, const \(T) *s, const int64_t *members,
+                                                   int64_t m, const \(T) *anchor, int64_t np, const double *cuts, int nu, int all)
+        {
+            const int64_t nr = np * nu * 2;
+            const \(K) none = lossc_rk_key\(f)((\(T))INFINITY) + 1;
+            lossc_rk_guide\(f) g;
+            \(T) *raw, *th, *sc;
+            uint32_t *bk;
+            unsigned char *reach;
+            int64_t *ri, *bound, *cstart, *gstart, *group, *at, *list, nt = 0, cnt = 0, ng = 0, first = 0, last, r, k, b;
+            double *pf, a0 = 0.0, a1 = 0.0, a2 = 0.0;
+            LOSSC_RK_TRY(raw = LOSSC_RK_RAW(ar, \(T), nr)); LOSSC_RK_TRY(ri = LOSSC_RK_RAW(ar, int64_t, nr));
+            LOSSC_RK_TRY(bound = LOSSC_RK_RAW(ar, int64_t, nr)); LOSSC_RK_TRY(th = LOSSC_RK_RAW(ar, \(T), nr + 3));
+            for (r = 0; r < nr; r++) {
+                const \(K) t = lossc_rk_threshold\(f)(anchor[r / (2 * nu)], cuts[(r / 2) % nu], (int)(r & 1));
+                bound[r] = -1;
+                if (t != none) { raw[r] = lossc_rk_unkey\(f)(t); ri[cnt++] = r; }
+            }
+            LOSSC_RK_TRY(lossc_rk_sort\(f)(ar, raw, ri, cnt) == 0);
+            for (k = 0; k < cnt; k++) {
+                r = ri[k];
+                if (nt == 0 || raw[r] != th[nt - 1]) th[nt++] = raw[r];
+                bound[r] = nt; /* the members at or above th[nt - 1]: buckets nt on */
+            }
+            for (r = 0; r < nr; r++) if (bound[r] < 0) bound[r] = nt + 1;
+            th[nt] = th[nt + 1] = th[nt + 2] = (\(T))NAN; /* compares false: lossc_rk_bucket's pad */
+            if (nt >= (int64_t)UINT32_MAX) return -1;
+            /* the buckets pair-by-pair ranges reach (a difference array of the point ranges) */
+            LOSSC_RK_TRY(gstart = LOSSC_RK_NEW(ar, int64_t, nt + 2)); LOSSC_RK_TRY(reach = LOSSC_RK_RAW(ar, unsigned char, nt + 1));
+            LOSSC_RK_TRY(at = LOSSC_RK_NEW(ar, int64_t, nt + 2));
+            for (r = 0; r < nr; r += 2) if (bound[r] < bound[r + 1]) { at[bound[r]]++; at[bound[r + 1]]--; }
+            for (b = 0, k = 0; b <= nt; b++) { k += at[b]; reach[b] = (unsigned char)(all || k > 0); }
+            /* the guide: 4 cells per threshold over the finite thresholds' range */
+            last = nt;
+            while (first < nt && !(th[first] > -(\(T))INFINITY)) first++;
+            while (last > first && !(th[last - 1] < (\(T))INFINITY)) last--;
+            g.cells = 1;
+            while (g.cells < 4 * nt && g.cells < ((int64_t)1 << 40)) g.cells <<= 1;
+            g.lo = first < last ? (double)th[first] : 0.0;
+            g.scale = last - first > 1 ? (double)g.cells / ((double)th[last - 1] - g.lo) : 0.0;
+            if (!(g.scale > 0.0 && g.scale < (double)INFINITY)) g.scale = 0.0;
+            LOSSC_RK_TRY(cstart = LOSSC_RK_NEW(ar, int64_t, g.cells + 1));
+            for (k = 0; k < nt; k++) cstart[lossc_rk_cell\(f)(&g, th[k]) + 1]++;
+            for (k = 0; k < g.cells; k++) cstart[k + 1] += cstart[k];
+            g.cstart = cstart;
+            /* each member: score, bucket, per-bucket sums (pf, shifted by one bucket), reached list */
+            LOSSC_RK_TRY(pf = LOSSC_RK_NEW(ar, double, 3 * (nt + 2)));
+            LOSSC_RK_TRY(bk = LOSSC_RK_RAW(ar, uint32_t, m)); LOSSC_RK_TRY(sc = LOSSC_RK_RAW(ar, \(T), m));
+            LOSSC_RK_TRY(list = LOSSC_RK_RAW(ar, int64_t, m));
+            /* the cells first (a loop without dependences: vectorized), then the buckets */
+            for (k = 0; k < m; k++) {
+                const \(T) v = s[members[k]];
+                sc[k] = v; bk[k] = (uint32_t)lossc_rk_cell\(f)(&g, v);
+            }
+            for (k = 0; k < m; k++) {
+                const \(T) v = sc[k];
+                const double x = (double)v;
+                b = g.cstart[bk[k]];
+                b += th[b] <= v;
+                if (th[b] <= v) b = lossc_rk_bucket\(f)(&g, th, nt, v); /* a crowded cell */
+                if (v != v) b = lossc_rk_bucket\(f)(&g, th, nt, v);
+                bk[k] = (uint32_t)b;
+                pf[3 * b + 3] += 1.0; pf[3 * b + 4] += x; pf[3 * b + 5] += x * x;
+                if (reach[b]) { list[ng++] = k; gstart[b + 1]++; }
+            }
+            for (b = 0; b <= nt + 1; b++) {
+                const double c0 = pf[3 * b], c1 = pf[3 * b + 1], c2 = pf[3 * b + 2];
+                a0 += c0; a1 += c1; a2 += c2;
+                pf[3 * b] = a0; pf[3 * b + 1] = a1; pf[3 * b + 2] = a2;
+            }
+            /* the reached positions grouped by bucket (a counting sort of the list, stable) */
+            for (b = 0; b <= nt; b++) gstart[b + 1] += gstart[b];
+            memcpy(at, gstart, (size_t)(nt + 1) * sizeof *at);
+            LOSSC_RK_TRY(group = LOSSC_RK_RAW(ar, int64_t, ng));
+            for (k = 0; k < ng; k++) group[at[bk[list[k]]]++] = list[k];
+            S->m = m; S->nt = nt; S->entries = members; S->scores = sc; S->bucket = bk; S->th = th;
+            S->group = group; S->gstart = gstart; S->bound = bound; S->nu = nu; S->pf1 = pf;
+            return 0;
+        }
+
+        /* For positive p and the cuts cut_at[0..nc) (indices into the formula's cuts): interval k
+           of d is buckets [edge[2k], edge[2k+1]), the pairs exactly at cut k are
+           [edge[2k+1], edge[2k+2]). */
+        static inline void lossc_rk_ranges\(f)(const lossc_rk_set\(f) *S, int64_t p, const int *cut_at, int nc, int64_t *edge)
+        {
+            const int64_t *bd = S->bound + p * S->nu * 2;
             int64_t start = 0;
             int k;
             edge[0] = 0;
             for (k = 0; k < nc; k++) {
-                int64_t lo = lossc_rk_search\(f)(S->scores, S->m, si, cuts[k], 0, &hints[2 * k]), hi;
+                int64_t lo = bd[2 * cut_at[k]], hi = bd[2 * cut_at[k] + 1];
                 lo = lo > start ? lo : start;
-                hi = lossc_rk_search\(f)(S->scores, S->m, si, cuts[k], 1, &hints[2 * k + 1]);
                 hi = hi > lo ? hi : lo;
                 edge[2 * k + 1] = lo;
                 edge[2 * k + 2] = hi;
                 start = hi;
             }
-            edge[2 * nc + 1] = S->m;
+            edge[2 * nc + 1] = S->nt + 1;
         }
 
-        /* Interleaved prefix sums pf[3k..3k+2] of W, W s, W s^2 over the set (W = 1 when w is NULL). */
+        /* Interleaved prefix sums pf[3b..3b+2] of W, W s, W s^2 at bucket edges (W per position;
+           pf has 3 (nt + 2) zeroed doubles). */
         static inline void lossc_rk_prefix\(f)(const lossc_rk_set\(f) *S, const \(T) *w, double *pf)
         {
-            double a = 0.0, b = 0.0, c = 0.0;
-            int64_t k;
+            double a = 0.0, c1 = 0.0, c2 = 0.0;
+            int64_t b, k;
             for (k = 0; k < S->m; k++) {
-                const double wk = w ? (double)w[k] : 1.0, s = (double)S->scores[k];
-                a += wk; b += wk * s; c += wk * s * s;
-                pf[3 * k + 3] = a; pf[3 * k + 4] = b; pf[3 * k + 5] = c;
+                const double wk = w ? (double)w[k] : 1.0, v = (double)S->scores[k];
+                double *const h = pf + 3 * (int64_t)S->bucket[k] + 3;
+                h[0] += wk; h[1] += wk * v; h[2] += wk * v * v;
+            }
+            for (b = 0; b <= S->nt + 1; b++) {
+                a += pf[3 * b]; c1 += pf[3 * b + 1]; c2 += pf[3 * b + 2];
+                pf[3 * b] = a; pf[3 * b + 1] = c1; pf[3 * b + 2] = c2;
             }
         }
 
-        /* out[k] += W_k (c0 + c1 s_k + c2 s_k^2), the running sums of a difference array. */
-        static inline void lossc_rk_diff_finish\(f)(const lossc_rk_set\(f) *S, const double *diff, const \(T) *w, double *out)
+        /* out[entry of k] += W_k (c0 + c1 s_k + c2 s_k^2), with the coefficients of k's bucket: the
+           running sums of a difference array over buckets (taken in place). */
+        static inline void lossc_rk_diff_finish\(f)(const lossc_rk_set\(f) *S, double *diff, const \(T) *w, double *out)
         {
             double c0 = 0.0, c1 = 0.0, c2 = 0.0;
-            int64_t k;
+            int64_t b, k;
+            for (b = 0; b <= S->nt; b++) {
+                c0 += diff[3 * b]; c1 += diff[3 * b + 1]; c2 += diff[3 * b + 2];
+                diff[3 * b] = c0; diff[3 * b + 1] = c1; diff[3 * b + 2] = c2;
+            }
             for (k = 0; k < S->m; k++) {
-                const double s = (double)S->scores[k];
-                double v;
-                c0 += diff[3 * k]; c1 += diff[3 * k + 1]; c2 += diff[3 * k + 2];
-                v = c0 + s * (c1 + s * c2);
-                out[k] += w ? (double)w[k] * v : v;
+                const double *const d = diff + 3 * (int64_t)S->bucket[k];
+                const double v = (double)S->scores[k], x = d[0] + v * (d[1] + v * d[2]);
+                out[S->entries[k]] += w ? (double)w[k] * x : x;
             }
         }
 

@@ -2,11 +2,14 @@ import LossDSL
 import LossRanking
 
 /// The row and column sums of one pair expression in C, from its `PairPiecewise` form, as
-/// `SortedPairSums` computes them: positives by ascending score; for each, the position range
-/// of every interval of d (galloping searches in the runtime); a polynomial interval's terms
-/// A(i)·p(d)·W(j) from prefix sums of W, W·s, W·s² (rows) or on difference arrays (columns),
+/// `SortedPairSums` computes them, except that the set's members are grouped in buckets between
+/// the scores where some positive's pairs cross a breakpoint instead of sorted
+/// (`lossc_rk_set_build`): positives by ascending score; for each, the bucket range of every
+/// interval of d (a table lookup); a polynomial interval's terms A(i)·p(d)·W(j) from prefix
+/// sums of W, W·s, W·s² at bucket edges (rows) or on difference arrays over buckets (columns),
 /// with the coefficients of p as double literals; a general interval and the pairs exactly at a
-/// breakpoint pair by pair (`pair` / `pcol`). Sums accumulate in double.
+/// breakpoint pair by pair over the members' positions (`pair` / `pcol`). Sums accumulate in
+/// double, so the result equals the sorted evaluation's up to the order of those sums.
 extension CRankingExpressions {
     /// `int NAME(lossc_rk_arena *ar, const ctx *c, const set *S, double *out)`: out[p] = Σ_j q(p, j).
     mutating func rows(_ e: RankingPlan.PairExpression) -> String {
@@ -29,7 +32,7 @@ extension CRankingExpressions {
     }
 
     /// `int NAME(lossc_rk_arena *ar, const ctx *c, const set *S, const T *weights, double *out)`:
-    /// out[k] = Σ_p weights[p]·q(p, k).
+    /// out[j] += Σ_p weights[p]·q(p, j) for each member j (out is indexed by entry).
     mutating func columns(_ e: RankingPlan.PairExpression) -> String {
         let (name, new) = reserve("cols\(e.node)", "cols")
         guard new else { return name }
@@ -57,19 +60,26 @@ extension CRankingExpressions {
     /// of d, each polynomial interval's `term` statements, and a `direct` (pair-by-pair)
     /// statement for each general interval and for the pairs exactly at each breakpoint.
     func intervals(_ form: PairPiecewise, direct: (String) -> String, term: (PairTerm, String) -> String) -> String {
-        var s = "        lossc_rk_ranges\(precision.helperSuffix)(S, si, \(form.cuts.isEmpty ? "NULL" : "cuts"), \(form.cuts.count), hints, edge);\n"
+        var s = "        lossc_rk_ranges\(precision.helperSuffix)(S, p, \(form.cuts.isEmpty ? "NULL" : "cut_at"), \(form.cuts.count), edge);\n"
+        // Terms read prefix sums and difference arrays at bucket edges; a pair-by-pair range
+        // runs over the group lists of its buckets (S->gstart of its edges).
+        func positions(_ a: Int, _ b: Int) -> (range: String, nonEmpty: String) {
+            ("S->gstart[edge[\(a)]], S->gstart[edge[\(b)]]", "if (S->gstart[edge[\(a)]] < S->gstart[edge[\(b)]])")
+        }
         for (k, f) in form.forms.enumerated() {
             let range = "edge[\(2 * k)], edge[\(2 * k + 1)]", nonEmpty = "if (edge[\(2 * k)] < edge[\(2 * k + 1)])"
             switch f {
             case .general:
-                s += "        \(nonEmpty) \(direct(range))\n"
+                let at = positions(2 * k, 2 * k + 1)
+                s += "        \(at.nonEmpty) \(direct(at.range))\n"
             case .terms(let terms) where !terms.isEmpty:
                 s += "        \(nonEmpty) {\n" + terms.map { "            " + term($0, range) + "\n" }.joined() + "        }\n"
             case .terms: break
             }
         }
         for k in form.cuts.indices {
-            s += "        if (edge[\(2 * k + 1)] < edge[\(2 * k + 2)]) \(direct("edge[\(2 * k + 1)], edge[\(2 * k + 2)]"))\n"
+            let at = positions(2 * k + 1, 2 * k + 2)
+            s += "        \(at.nonEmpty) \(direct(at.range))\n"
         }
         return s
     }
@@ -87,12 +97,16 @@ extension CRankingExpressions {
     /// A double literal for a polynomial coefficient.
     func lit(_ v: Double) -> String { CLiteral.c(v, .f64) }
 
-    /// Locals shared by row and column sums: breakpoints, search hints, range edges.
+    /// Locals shared by row and column sums: where the breakpoints are among the formula's
+    /// cuts (`RankingPlan.allCuts`, whose thresholds each set was built for), range edges.
     func header(_ form: PairPiecewise) -> String {
-        let nc = form.cuts.count
+        let nc = form.cuts.count, all = plan.allCuts
         var s = ""
-        if nc > 0 { s += "    static const double cuts[\(nc)] = { \(form.cuts.map(lit).joined(separator: ", ")) };\n" }
-        s += "    int64_t hints[\(max(1, 2 * nc))] = { 0 }, edge[\(2 * nc + 2)], q;\n"
+        if nc > 0 {
+            let at = form.cuts.map { cut in String(all.firstIndex(of: cut)!) }
+            s += "    static const int cut_at[\(nc)] = { \(at.joined(separator: ", ")) }; /* \(form.cuts.map(lit).joined(separator: ", ")) */\n"
+        }
+        s += "    int64_t edge[\(2 * nc + 2)], q;\n"
         s += "    lossc_rk_block *const mark = ar->head; /* temporaries from here on are released on return */\n"
         return s
     }
@@ -115,14 +129,27 @@ extension CRankingExpressions {
         let used = usedWeights(e.form)
         for (k, factor) in used.enumerated() {
             if columns {
-                s += "    double *df\(k);\n    LOSSC_RK_TRY(df\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->m + 1)));\n"
+                s += "    double *df\(k);\n    LOSSC_RK_TRY(df\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->nt + 2)));\n"
             } else if let factor {
-                s += "    double *pf\(k);\n    LOSSC_RK_TRY(pf\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->m + 1)));\n"
+                s += "    double *pf\(k);\n    LOSSC_RK_TRY(pf\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->nt + 2)));\n"
                 s += "    lossc_rk_prefix\(precision.helperSuffix)(S, w\(w.firstIndex(of: factor)!), pf\(k));\n"
             } else {
                 s += "    const double *const pf\(k) = S->pf1;\n"
             }
         }
         return (s, { factor in used.firstIndex(of: factor)! })
+    }
+}
+
+extension RankingPlan {
+    /// Every breakpoint of every pair expression, ascending and distinct: each set's thresholds
+    /// are built for all of them once (`lossc_rk_set_build`), and a row or column sum names
+    /// its own breakpoints by their index here.
+    var allCuts: [Double] {
+        var all = Set<Double>()
+        for p in pairs.values {
+            for e in [p.forward] + p.rows.map(\.expression) + p.columns.map(\.expression) { all.formUnion(e.form.cuts) }
+        }
+        return all.sorted()
     }
 }
