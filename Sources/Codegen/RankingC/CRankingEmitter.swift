@@ -106,10 +106,11 @@ public enum CRankingEmitter {
         r += "    LOSSC_RK_TRY(pos = LOSSC_RK_RAW(ar, int64_t, n));\n"
         if needs.neg { r += "    LOSSC_RK_TRY(neg = LOSSC_RK_RAW(ar, int64_t, n));\n" }
         if needs.valid { r += "    LOSSC_RK_TRY(valid = LOSSC_RK_RAW(ar, int64_t, n));\n" }
+        // Every store made, the counts moved by the label: no branch on the labels.
         r += "    for (i = 0; i < n; i++) {\n        const int l = lossc_rk_label\(sfx)(y[i]);\n"
-        r += "        if (l == 1) pos[np] = i;\n"
-        if needs.neg { r += "        if (l == 0) neg[nn] = i;\n" }
-        if needs.valid { r += "        if (l >= 0) valid[nv] = i;\n" }
+        r += "        pos[np] = i;\n"
+        if needs.neg { r += "        neg[nn] = i;\n" }
+        if needs.valid { r += "        valid[nv] = i;\n" }
         r += "        np += l == 1; nn += l == 0; nv += l >= 0;\n    }\n"
         if anyTop { r += "    LOSSC_RK_TRY(lossc_rk_sort\(sfx)(ar, s, valid, nv) == 0);\n" }
         // Positives by ascending score (ties by entry index): their ordinals sorted by score.

@@ -342,6 +342,7 @@ enum CRankingRuntime {
                 const \(T) v = sc[k];
                 const double x = (double)v;
                 b = g.cstart[bk[k]];
+                b += th[b] <= v; /* two steps: a positive's >= and > thresholds are often one ulp apart */
                 b += th[b] <= v;
                 if (th[b] <= v) b = lossc_rk_bucket\(f)(&g, th, nt, v); /* a crowded cell */
                 if (v != v) b = lossc_rk_bucket\(f)(&g, th, nt, v);
