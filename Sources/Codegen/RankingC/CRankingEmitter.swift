@@ -8,10 +8,11 @@ public struct CRankingUnsupported: Error, CustomStringConvertible, Sendable {
 }
 
 /// The C backend for `ranking` losses (`lossc emit --target c` on a ranking file): one
-/// self-contained C99 translation unit per loss, the O(n log n) method of `RankingKernel` in C.
+/// self-contained C99 translation unit per loss, the method of `RankingKernel` in C with its sort
+/// of the batch replaced by buckets between thresholds (O(n) passes plus a short search per entry).
 ///
 /// The code is three layers: the per-sample prelude (`CPrelude`: the operators' C helpers), the
-/// fixed ranking runtime (`CRankingRuntime`: radix sort, set members, searches, prefix sums,
+/// fixed ranking runtime (`CRankingRuntime`: radix sort, set buckets, prefix sums,
 /// difference arrays), and per-formula functions emitted from the `RankingPlan` (factors, pair
 /// expressions, row and column sums: `CRankingExpressions`, `CRankingSums`) with a driver that
 /// runs the plan's passes in the order `RankingKernel.evaluate` does. Params are fixed at
@@ -90,7 +91,7 @@ public enum CRankingEmitter {
         // The distinct sets, in first-use order.
         var sets: [RankingSet] = []
         for k in slots.indices { if let s = plan.pairs[k]?.set, !sets.contains(s) { sets.append(s) } }
-        // Member lists by base, in entry order; `valid` is sorted by score only for a top(set, K).
+        // Member lists by base, in entry order (a top(set, K) selects from `valid`).
         let anyTop = sets.contains { $0.top != nil }
         let needs = (neg: sets.contains { $0.base == .negatives && $0.top == nil },
                      valid: anyTop || sets.contains { $0.base == .valid && $0.top == nil })
@@ -112,7 +113,6 @@ public enum CRankingEmitter {
         if needs.neg { r += "        neg[nn] = i;\n" }
         if needs.valid { r += "        valid[nv] = i;\n" }
         r += "        np += l == 1; nn += l == 0; nv += l >= 0;\n    }\n"
-        if anyTop { r += "    LOSSC_RK_TRY(lossc_rk_sort\(sfx)(ar, s, valid, nv) == 0);\n" }
         // Positives by ascending score (ties by entry index): their ordinals sorted by score.
         r += "    LOSSC_RK_TRY(ps = LOSSC_RK_RAW(ar, \(T), np)); LOSSC_RK_TRY(by_score = LOSSC_RK_RAW(ar, int64_t, np));\n"
         r += "    for (i = 0; i < np; i++) { ps[i] = s[pos[i]]; by_score[i] = i; }\n"
@@ -133,7 +133,7 @@ public enum CRankingEmitter {
             if let top = s.top {
                 r += "    {   /* set \(k): \(s) */\n        int64_t *e, m;\n"
                 r += "        LOSSC_RK_TRY(e = LOSSC_RK_RAW(ar, int64_t, \(["np", "nn", "nv"][base])));\n"
-                r += "        m = lossc_rk_members\(sfx)(s, y, valid, nv, \(base), \(top), e);\n"
+                r += "        LOSSC_RK_TRY((m = lossc_rk_members\(sfx)(ar, s, y, valid, nv, \(base), \(top), e)) >= 0);\n"
                 r += "        LOSSC_RK_TRY(lossc_rk_set_build\(sfx)(ar, &sets[\(k)], s, e, m, ps, np, \(cutArgs), \(all(s))) == 0);\n    }\n"
             } else {
                 let (list, count) = [("pos", "np"), ("neg", "nn"), ("valid", "nv")][base]

@@ -88,7 +88,7 @@ extension CRankingEmitter {
         let lines = String(decoding: f.file.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         for line in lines.prefix(60) { s += " *     " + CNames.commentText(String(line), multiline: false) + "\n" }
         if lines.count > 60 { s += " *     ... (\(lines.count - 60) more lines)\n" }
-        s += " *\n * Evaluation (O(n log n): radix sort by score, prefix sums, binary searches per positive):\n"
+        s += " *\n * Evaluation (no sort of the batch: entries bucketed between the scores where a positive's pairs cross a breakpoint, sums per bucket):\n"
         for line in plan.summary { s += " *   " + CNames.commentText(line, multiline: false) + "\n" }
         let name = "\(prefix)_\(precisions.first?.rawValue ?? "f32")"
         let T = precisions.first?.cType ?? "float"

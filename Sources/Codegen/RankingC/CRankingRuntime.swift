@@ -7,12 +7,16 @@ import LossRanking
 ///   allocation failure anywhere returns NaN without leaking;
 /// - a stable LSD radix sort of entry indices by score (order-preserving integer keys of the
 ///   scores, 11-bit digits, digits every key shares skipped), as `RankingSort` does: no
-///   comparator, no global state;
-/// - the members of a set (`positives`, `negatives`, `valid`, `top(set, K)`), as
-///   `RankingSort.members`;
-/// - the pieces of `SortedPairSums`: galloping searches for the position ranges of each
-///   interval of d, prefix sums of W, W·s, W·s², row terms from them, column terms on
-///   difference arrays and their final scan;
+///   comparator, no global state; it sorts the positives and the thresholds;
+/// - the members of a `top(set, K)`, as `RankingSort.members` keeps them, found by a radix
+///   select of the cut instead of a sort;
+/// - a set's buckets instead of a sorted set: the thresholds where some positive's pairs cross
+///   a breakpoint of d (`lossc_rk_threshold`: the exact float where fl(s_j − s_i) reaches the
+///   cut), each member's bucket among them (a guide table of cells over the thresholds, then
+///   at most a few compares), and group lists of the members a pair-by-pair range can reach;
+/// - the pieces of `SortedPairSums` on buckets: each interval of d's bucket range (a table
+///   lookup), prefix sums of W, W·s, W·s² at bucket edges, row terms from them, column terms
+///   on difference arrays over buckets and their final pass over the members;
 /// - `max_below` over the positives by ascending score.
 /// The per-formula parts (factors, pair expressions, constructs, the driver) are emitted by
 /// `CRankingEmitter` and call these.
@@ -190,29 +194,46 @@ enum CRankingRuntime {
             return 0;
         }
 
-        /* The members of a set in ascending score (base 0 positives, 1 negatives, 2 valid) from
-           the valid entries sorted by (score, index); top >= 0 keeps the top highest scores,
-           ties at the cut going to the lower entry index. Returns the count. */
-        static inline int64_t lossc_rk_members\(f)(const \(T) *s, const \(T) *y, const int64_t *sorted, int64_t nv,
+        /* The members of base 0 (positives), 1 (negatives) or 2 (valid) among the valid entries
+           valid[0..nv), in entry order; top >= 0 keeps only the top highest scores, ties at the
+           cut going to the lower entry index (what a cut of the list sorted by (score, index)
+           keeps). The cut is found by a radix select on the score keys, 11 bits a pass from
+           the top, O(nv) with no sort. Returns the count, -1 when out of memory. */
+        static inline int64_t lossc_rk_members\(f)(lossc_rk_arena *ar, const \(T) *s, const \(T) *y, const int64_t *valid, int64_t nv,
                                                    int base, int64_t top, int64_t *out)
         {
-            int64_t m = 0, k, above, first, keep;
-            \(T) cut;
+            enum { DIGITS = (\(bits) + 10) / 11, B = 2048 };
+            int64_t m = 0, k, need, kept = 0, *hist;
+            \(K) prefix = 0, mask = 0;
+            int d, b;
+            lossc_rk_block *const mark = ar->head;
             for (k = 0; k < nv; k++) {
-                const int positive = y[sorted[k]] > \(half);
+                const int positive = y[valid[k]] > \(half);
                 if ((base == 0 && !positive) || (base == 1 && positive)) continue;
-                out[m++] = sorted[k];
+                out[m++] = valid[k];
             }
             if (top < 0 || m <= top) return m;
-            cut = s[out[m - top]];
-            above = m;
-            while (above > 0 && s[out[above - 1]] > cut) above--;
-            first = above;
-            while (first > 0 && s[out[first - 1]] == cut) first--;
-            keep = top - (m - above);
-            memmove(out, out + first, (size_t)keep * sizeof *out);
-            memmove(out + keep, out + above, (size_t)(m - above) * sizeof *out);
-            return top;
+            if (top == 0) return 0;
+            if (!(hist = LOSSC_RK_RAW(ar, int64_t, B))) return -1;
+            need = top; /* the cut is the need-th highest key among those matching prefix */
+            for (d = DIGITS - 1; d >= 0; d--) {
+                const int shift = 11 * d;
+                memset(hist, 0, B * sizeof *hist);
+                for (k = 0; k < m; k++) {
+                    const \(K) key = lossc_rk_key\(f)(s[out[k]]);
+                    if ((key & mask) == prefix) hist[(key >> shift) & (B - 1)]++;
+                }
+                for (b = B - 1; b > 0 && hist[b] < need; b--) need -= hist[b];
+                prefix |= (\(K))b << shift;
+                mask |= (\(K))(B - 1) << shift;
+            }
+            /* keep every key above the cut and the first `need` at it */
+            for (k = 0; k < m; k++) {
+                const \(K) key = lossc_rk_key\(f)(s[out[k]]);
+                if (key > prefix || (key == prefix && need-- > 0)) out[kept++] = out[k];
+            }
+            lossc_rk_release(ar, mark);
+            return kept;
         }
 
         /* 1 positive, 0 negative, -1 ignored, as RankingBatch.partition reads labels */
