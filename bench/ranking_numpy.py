@@ -7,7 +7,8 @@ ascending score, one vectorized pass over the batch's positives and negatives pe
 the running interpolation max of the error-driven update: O(P*N). Written here in NumPy
 without loops over entries, as the official code is in torch. At --positives 0.0009 (about 900
 positives in 1M entries) every positive is timed; the kernel (with a workspace kept between
-calls, as in a training loop) is O(N log N): sort + prefix sums.
+calls, as in a training loop) buckets the entries between thresholds (no sort of the batch):
+O(N) passes plus O(P log P).
 Both losses are printed: the same definition gives the same loss to float32 rounding.
 
     python bench/ranking_numpy.py --n 1000000 --positives 0.0009 --reps 3
