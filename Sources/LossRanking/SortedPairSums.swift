@@ -70,15 +70,24 @@ struct SortedPairSums<T: LossReal> {
         return lo
     }
 
+    /// How far from a breakpoint b a pair is still evaluated on its own: 8 ulps of T at
+    /// max(|b|, 1). The breakpoints are exact math, but the pair's expression switches where its
+    /// own rounded arithmetic says: PAP's x = fl(fl(d/2) + 0.5) is exactly 1, its clamp's bound,
+    /// at d = 1 + 2^-52, so that pair takes the bound's derivative while the interval d > 1 has
+    /// none. Within the window the pair gets exactly the reference's value.
+    static func window(_ b: Double) -> Double { 8 * Double(T.ulpOfOne) * (Swift.abs(b) + 1) }
+
     /// For positive score si: the position ranges of each interval of the form, and of the
-    /// pairs exactly at each breakpoint. `hints` holds two search starts per breakpoint.
+    /// pairs at each breakpoint (fl(s_j - si) within `window` of it). `hints` holds two search
+    /// starts per breakpoint.
     func ranges(_ si: T, _ form: PairPiecewise, hints: inout [Int]) -> (intervals: [Range<Int>], points: [Range<Int>]) {
         var intervals: [Range<Int>] = [], points: [Range<Int>] = []
         intervals.reserveCapacity(form.cuts.count + 1); points.reserveCapacity(form.cuts.count)
         var start = 0
         for (k, b) in form.cuts.enumerated() {
-            let lo = Swift.max(start, search(si, b, strict: false, hint: &hints[2 * k]))
-            let hi = Swift.max(lo, search(si, b, strict: true, hint: &hints[2 * k + 1]))
+            let w = Self.window(b)
+            let lo = Swift.max(start, search(si, b - w, strict: false, hint: &hints[2 * k]))
+            let hi = Swift.max(lo, search(si, b + w, strict: true, hint: &hints[2 * k + 1]))
             intervals.append(start..<lo); points.append(lo..<hi)
             start = hi
         }

@@ -5,7 +5,8 @@ import Testing
 import LossTestSupport
 
 /// The fast kernel (sort + prefix sums) and the direct kernel equal the reference evaluator on
-/// random batches, with ties (scores on a grid: equal scores, d exactly at breakpoints).
+/// random batches, with ties (scores on a grid: equal scores, d exactly at breakpoints), and on a
+/// pair that rounds onto a breakpoint.
 struct RankingKernelTests {
     /// Formulas that exercise every rule of the pair analysis (`Tests/RankingFormulas/`, shared
     /// with CRankingTests): (file name, text).
@@ -32,6 +33,17 @@ struct RankingKernelTests {
                 for k in b.s.indices { #expect(abs(Double(gu[k] - wu[k])) <= tol * scale, "\(label) \(strategy): du[\(k)]") }
             }
         }
+    }
+
+    /// A pair a few ulps past a breakpoint in d whose own rounded arithmetic lands exactly on the
+    /// switch: PAP's x = fl(fl(d/2) + 0.5) is exactly 1 (its clamp's bound, which passes the
+    /// gradient) at d = fl(1.3000000000000003 - 0.3) = 1 + 2^-52. Without the window around
+    /// breakpoints the kernel put the pair in d > 1 and gave d_s = 0 against the reference's
+    /// ±0.183 (shrunk from CRankingTests' hostile batch).
+    @Test func aPairThatRoundsOntoABreakpointGetsTheReferenceGradient() throws {
+        let f = try RankingFormula.parse(try example("pap_retinanet.loss"), params: [:])
+        check(f, RankingBatch<Double>(s: [0.3, 1.3000000000000003], y: [1, 0], u: [0.5, 0.5]), tol: 1e-12, "pap d = 1 + ulp")
+        #expect(abs(RankingReference<Double>(f).evaluate(RankingBatch(s: [0.3, 1.3000000000000003], y: [1, 0], u: [0.5, 0.5])).ds[0]) > 0.1)
     }
 
     @Test(arguments: examples)

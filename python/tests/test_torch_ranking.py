@@ -223,3 +223,17 @@ def test_device_matches_cpu(lossc, name, dtype):
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-12)
     for a, b in zip(got, want):
         torch.testing.assert_close(a.cpu(), b, **tol)
+
+
+def test_a_pair_that_rounds_onto_a_breakpoint_gets_the_reference_gradient(lossc, tmp_path):
+    # PAP's x = fl(fl(d/2) + 0.5) is exactly 1 (the clamp's bound, which passes the gradient)
+    # at d = fl(1.3000000000000003 - 0.3) = 1 + 2^-52: the module evaluates pairs within a few
+    # ulps of a breakpoint on their own, as the reference does (RankingKernelTests has the same pair)
+    mod = ranking_module(lossc, "pap_retinanet")
+    s = torch.tensor([0.3, 1.3000000000000003], dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    u = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    loss, d_s, d_u = reference(lossc, "pap_retinanet", s, y, u, tmp_path)
+    assert abs(float(d_s[0])) > 0.1  # the pair's gradient is not zero in the reference
+    value, gs, gu = run(mod, s, y, u, torch.float64)
+    ts.assert_close(gs, d_s, 1e-12, 1e-12, "d_s")

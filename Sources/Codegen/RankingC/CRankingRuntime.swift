@@ -120,6 +120,7 @@ enum CRankingRuntime {
         let K = p == .f32 ? "uint32_t" : "uint64_t", bits = p == .f32 ? 32 : 64
         let half = CLiteral.c(0.5, p), minusHalf = CLiteral.c(-0.5, p), zero = CLiteral.c(0, p)
         let maxLit = CLiteral.c(p == .f32 ? Double(Float.greatestFiniteMagnitude) : Double.greatestFiniteMagnitude, .f64)
+        let epsLit = CLiteral.c(p == .f32 ? Double(Float.ulpOfOne) : Double.ulpOfOne, .f64)
         return """
         /* -- \(T) -- */
         /* A set's members, the bucket of each, and what the row and column sums read. The
@@ -136,7 +137,7 @@ enum CRankingRuntime {
             const \(T) *th;          /* [nt] ascending thresholds */
             const int64_t *group;   /* the positions pair-by-pair ranges can reach, bucket by bucket */
             const int64_t *gstart;  /* [nt + 2] bucket b's are group[gstart[b] .. gstart[b + 1]) */
-            const int64_t *bound;   /* [np nu 2] for positive p and cut u: the first bucket whose pairs have d >= cut, then d > cut */
+            const int64_t *bound;   /* [np nu 2] for positive p and cut u: the first bucket whose pairs have d >= cut - w, then d > cut + w (w: the cut's window) */
             int nu;                 /* the cuts of the formula (every pair expression's, merged) */
             const double *pf1;      /* [3 (nt + 2)] prefix sums of 1, s, s^2 at bucket edges */
         } lossc_rk_set\(f);
@@ -319,7 +320,9 @@ enum CRankingRuntime {
             LOSSC_RK_TRY(raw = LOSSC_RK_RAW(ar, \(T), nr)); LOSSC_RK_TRY(ri = LOSSC_RK_RAW(ar, int64_t, nr));
             LOSSC_RK_TRY(bound = LOSSC_RK_RAW(ar, int64_t, nr)); LOSSC_RK_TRY(th = LOSSC_RK_RAW(ar, \(T), nr + 3));
             for (r = 0; r < nr; r++) {
-                const \(K) t = lossc_rk_threshold\(f)(anchor[r / (2 * nu)], cuts[(r / 2) % nu], (int)(r & 1));
+                /* the window around a cut whose pairs are evaluated on their own (SortedPairSums.window) */
+                const double cut = cuts[(r / 2) % nu], w = 8.0 * \(epsLit) * ((cut < 0.0 ? -cut : cut) + 1.0);
+                const \(K) t = lossc_rk_threshold\(f)(anchor[r / (2 * nu)], (r & 1) ? cut + w : cut - w, (int)(r & 1));
                 bound[r] = -1;
                 if (t != none) { raw[r] = lossc_rk_unkey\(f)(t); ri[cnt++] = r; }
             }
@@ -387,7 +390,7 @@ enum CRankingRuntime {
         }
 
         /* For positive p and the cuts cut_at[0..nc) (indices into the formula's cuts): interval k
-           of d is buckets [edge[2k], edge[2k+1]), the pairs exactly at cut k are
+           of d is buckets [edge[2k], edge[2k+1]), the pairs at cut k (within its window) are
            [edge[2k+1], edge[2k+2]). */
         static inline void lossc_rk_ranges\(f)(const lossc_rk_set\(f) *S, int64_t p, const int *cut_at, int nc, int64_t *edge)
         {

@@ -118,7 +118,7 @@ enum TorchRankingRuntime {
 
 
     def _ranges(S, si, cuts):
-        # interval k of d is positions [edge[2k], edge[2k+1]); the pairs exactly at cut k are
+        # interval k of d is positions [edge[2k], edge[2k+1]); the pairs at cut k (its window) are
         # [edge[2k+1], edge[2k+2]) (si: the positives' scores, the same for every call on S)
         edge = S.edges.get(cuts)
         if edge is None:
@@ -130,9 +130,13 @@ enum TorchRankingRuntime {
         zero = torch.zeros(si.shape, dtype=torch.int64, device=si.device)
         edge = [zero]
         start = zero
+        eps = torch.finfo(S.scores.dtype).eps
         for b in cuts:
-            lo = torch.maximum(_search(S, si, b, False), start)
-            hi = torch.maximum(_search(S, si, b, True), lo)
+            # pairs within 8 ulps of a breakpoint are evaluated on their own: their rounded
+            # arithmetic may switch there (SortedPairSums.window)
+            w = 8 * eps * (abs(b) + 1)
+            lo = torch.maximum(_search(S, si, b - w, False), start)
+            hi = torch.maximum(_search(S, si, b + w, True), lo)
             edge += [lo, hi]
             start = hi
         edge.append(torch.full(si.shape, S.m, dtype=torch.int64, device=si.device))
