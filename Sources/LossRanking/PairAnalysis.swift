@@ -9,7 +9,7 @@ import LossDSL
 /// polynomial of degree at most 2, A a per-positive factor and W a per-entry factor (any
 /// expressions of si, ui, ... and of sj, uj), or *general* (anything else: e.g. a sigmoid of
 /// d). The kernel sums the polynomial intervals with prefix sums over the entries sorted by
-/// score, and evaluates general intervals and the pairs exactly at a breakpoint pair by pair.
+/// score, and evaluates general intervals and the pairs at (or within 8 ulps of) a breakpoint pair by pair.
 public struct DPoly: Equatable, Sendable {
     /// p(d) = c0 + c1·d + c2·d².
     public var c0 = 0.0, c1 = 0.0, c2 = 0.0

@@ -12,7 +12,7 @@ import LossDSL
 /// range of J (two searches per breakpoint, comparing fl(s_j - s_i) exactly as the reference
 /// does; galloping from the previous positive's answer, positives taken by ascending score). On a polynomial interval a term A(i)·p(d)·W(j) sums with prefix sums of W,
 /// W·s and W·s² (row sums), or adds its coefficients in s_j to difference arrays over the range
-/// (column sums); general intervals and the pairs exactly at a breakpoint are evaluated pair by
+/// (column sums); general intervals and the pairs at (or within 8 ulps of) a breakpoint are evaluated pair by
 /// pair with the tape. Cost: a sort, O(P·B·log|J|) searches for B breakpoints, O(|J|) prefix
 /// work, plus the pairs in general intervals. Sums are accumulated in Double.
 struct SortedPairSums<T: LossReal> {

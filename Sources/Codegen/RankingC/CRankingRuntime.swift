@@ -302,9 +302,9 @@ enum CRankingRuntime {
         /* Builds set S from its m members (any order) for the np positives' scores anchor[] and
            the formula's nu cuts: every positive's thresholds, each member's bucket, the prefix
            sums of 1, s, s^2 at bucket edges, and the group lists of the buckets a pair-by-pair
-           range can reach: those between a positive's `d >= cut` and `d > cut` edges (pairs
-           exactly at a breakpoint), or every bucket when `all` (a formula with intervals of d
-           that are not polynomial). O(m + np nu log(np nu)) plus a bisection in one guide cell
+           range can reach: those between a positive's `d >= cut - w` and `d > cut + w` edges
+           (pairs at or within 8 ulps of a breakpoint), or every bucket when `all` (a formula
+           with intervals of d that are not polynomial). O(m + np nu log(np nu)) plus a bisection in one guide cell
            per member. */
         static inline int lossc_rk_set_build\(f)(lossc_rk_arena *ar, lossc_rk_set\(f) *S, const \(T) *s, const int64_t *members,
                                                    int64_t m, const \(T) *anchor, int64_t np, const double *cuts, int nu, int all)

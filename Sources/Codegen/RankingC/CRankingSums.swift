@@ -58,7 +58,7 @@ extension CRankingExpressions {
 
     /// The per-positive body shared by row and column sums: the position range of every interval
     /// of d, each polynomial interval's `term` statements, and a `direct` (pair-by-pair)
-    /// statement for each general interval and for the pairs exactly at each breakpoint.
+    /// statement for each general interval and for the pairs at (or within 8 ulps of) each breakpoint.
     func intervals(_ form: PairPiecewise, direct: (String) -> String, term: (PairTerm, String) -> String) -> String {
         var s = "        lossc_rk_ranges\(precision.helperSuffix)(S, p, \(form.cuts.isEmpty ? "NULL" : "cut_at"), \(form.cuts.count), edge);\n"
         // Terms read prefix sums and difference arrays at bucket edges; a pair-by-pair range

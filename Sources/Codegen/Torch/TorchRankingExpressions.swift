@@ -12,7 +12,7 @@ import LossRanking
 /// - `rows` / `cols`: a pair expression's row sums (per positive) and weighted column sums
 ///   (per member) from its `PairPiecewise` form, as `CRankingSums` does in C: prefix sums for
 ///   polynomial intervals, difference arrays for column terms, `pair` for general intervals
-///   and for the pairs exactly at a breakpoint.
+///   and for the pairs at (or within 8 ulps of) a breakpoint.
 /// Each function is written once per distinct root list; the writer returns its name.
 struct TorchRankingExpressions {
     let plan: RankingPlan
@@ -126,7 +126,7 @@ struct TorchRankingExpressions {
         return s
     }
 
-    /// The pair-by-pair ranges: each general interval, and the pairs exactly at each breakpoint.
+    /// The pair-by-pair ranges: each general interval, and the pairs at (or within 8 ulps of) each breakpoint.
     func directRanges(_ form: PairPiecewise) -> [(Int, Int)] {
         var r: [(Int, Int)] = []
         for (k, f) in form.forms.enumerated() where f == .general { r.append((2 * k, 2 * k + 1)) }

@@ -9,7 +9,8 @@
 ///   row sum from them (`SortedPairSums.rowSums`);
 /// - `_col_term` / `_col_finish`: column terms on a difference array and its running sum;
 /// - `_ranges`: for every positive, the position range of each interval of d and of the pairs
-///   exactly at each breakpoint (the first position with fl(s_j - s_i) ≥ b, resp. > b);
+///   at (or within 8 ulps of) each breakpoint (the first position with fl(s_j - s_i) ≥ b − w,
+///   resp. > b + w);
 /// - `_pairs`: the (positive, position) pairs of a list of ranges, for the pair-by-pair parts;
 /// - `_max_below`: `max_below` over the positives by ascending score.
 enum TorchRankingRuntime {
