@@ -100,6 +100,55 @@ import LossDSL
         }
     }
 
+    /// Every example's kernels give the same bits (loss, d_s, d_u, float and double) with 1, 2
+    /// and 3 threads, on 300,000 entries (five chunks of the member passes and more), and on a
+    /// batch smaller than one chunk.
+    @Test func threadsGiveTheSameBits() throws {
+        guard let cc = SystemCompiler.named("gcc") ?? SystemCompiler.named("clang") else {
+            return CHarness.skip("no gcc or clang")
+        }
+        let dir = try CHarness.temporaryDirectory("rank-threads")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (sources, _) = try Self.write(into: dir)
+        var m = Self.names.map { "#include \"\($0).h\"\n" }.joined() + "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
+        m += "#define N 300000\nstatic float sf[N], yf[N], uf[N], gf[3][N], hf[3][N];\nstatic double sd[N], yd[N], ud[N], gd[3][N], hd[3][N];\n\n"
+        m += "static int check(int64_t n)\n{\n    int bad = 0, t;\n    double lf[3], ld[3];\n"
+        for name in Self.names {
+            m += "    for (t = 0; t < 3; t++) {\n        \(name)_set_threads(t + 1);\n"
+            m += "        lf[t] = \(name)_f32(n, sf, yf, uf, gf[t], hf[t]);\n        ld[t] = \(name)_f64(n, sd, yd, ud, gd[t], hd[t]);\n    }\n"
+            m += "    for (t = 1; t < 3; t++) {\n"
+            m += "        if (memcmp(&lf[t], &lf[0], sizeof lf[0]) || memcmp(gf[t], gf[0], (size_t)n * sizeof(float)) || memcmp(hf[t], hf[0], (size_t)n * sizeof(float))) { printf(\"\(name) f32 differs with %d threads\\n\", t + 1); bad = 1; }\n"
+            m += "        if (memcmp(&ld[t], &ld[0], sizeof ld[0]) || memcmp(gd[t], gd[0], (size_t)n * sizeof(double)) || memcmp(hd[t], hd[0], (size_t)n * sizeof(double))) { printf(\"\(name) f64 differs with %d threads\\n\", t + 1); bad = 1; }\n"
+            m += "    }\n"
+        }
+        m += "    return bad;\n}\n\n"
+        m += """
+        int main(void)
+        {
+            int i, bad;
+            srand(5);
+            for (i = 0; i < N; i++) {
+                double v = (double)rand() / RAND_MAX * 8.0 - 4.0, c = (double)rand() / RAND_MAX;
+                if (i % 3 == 0) v = (double)(int)(v * 2.0) / 2.0; /* ties */
+                sd[i] = v; yd[i] = c < 0.01 ? 1.0 : (c < 0.11 ? -1.0 : 0.0);
+                ud[i] = (double)rand() / RAND_MAX;
+                sf[i] = (float)sd[i]; yf[i] = (float)yd[i]; uf[i] = (float)ud[i];
+            }
+            bad = check(N) | check(5000);
+            printf("threads: %s\\n", bad ? "DIFFER" : "same bits");
+            return bad;
+        }
+
+        """
+        let main = dir.appendingPathComponent("threads.c").path
+        try m.write(toFile: main, atomically: true, encoding: .utf8)
+        let exe = dir.appendingPathComponent("threads").path
+        let build = cc.run(["-O2", "-fno-math-errno", "-std=c99", "-I", dir.path, main] + sources + ["-o", exe, "-lm", "-lpthread"])
+        try #require(build.succeeded, "build failed:\n\(build.text.prefix(3000))")
+        let r = SystemCompiler(path: exe).run([])
+        #expect(r.status == 0 && r.text.contains("threads: same bits"), "\(r.text.prefix(2000))")
+    }
+
     @Test func cleanUnderSanitizers() throws {
         guard let cc = SystemCompiler.named("gcc") ?? SystemCompiler.named("clang") else {
             return CHarness.skip("no gcc or clang for the sanitizer run")

@@ -51,6 +51,9 @@ public enum CRankingEmitter {
         let comment = headerComment(plan, prefix: prefix, precisions: precisions, command: command)
         let guardName = "LOSSC_\(prefix)_H"
         let declarations = workspaceDeclarations(prefix)
+            + "/* Threads the passes over the entries use: 0 = every online core, default 1. The results have\n"
+            + "   the same bits for every count (fixed chunks, sums added in order). Set it before calling. */\n"
+            + "void \(prefix)_set_threads(int n);\n"
             + precisions.map { prototype(prefix, $0) + ";\n" + prototype(prefix, $0, workspace: true) + ";\n" }.joined()
             + "/* 1 when the loss's gradient reaches u (d_u is then written; else it is zeroed) */\n"
             + "#define \(CNames.reachesUMacro(prefix)) \(plan.derivatives.reachesU ? 1 : 0)\n\n"
@@ -61,6 +64,8 @@ public enum CRankingEmitter {
         c += "struct \(prefix)_workspace { lossc_rk_arena ar; };\n\n"
         c += "\(prefix)_workspace *\(prefix)_workspace_new(void)\n{\n    return (\(prefix)_workspace *)calloc(1, sizeof(\(prefix)_workspace));\n}\n\n"
         c += "void \(prefix)_workspace_free(\(prefix)_workspace *ws)\n{\n    if (ws) { lossc_rk_free(&ws->ar); free(ws); }\n}\n\n"
+        c += "static int lossc_rk_threads_\(prefix) = 1;\n\n"
+        c += "void \(prefix)_set_threads(int n)\n{\n    lossc_rk_threads_\(prefix) = n < 0 ? 1 : n;\n}\n\n"
         for p in precisions { c += driver(plan, prefix: prefix, p) }
         return CSource(header: h, source: c, prefix: prefix)
     }
@@ -134,11 +139,11 @@ public enum CRankingEmitter {
                 r += "    {   /* set \(k): \(s) */\n        int64_t *e, m;\n"
                 r += "        LOSSC_RK_TRY(e = LOSSC_RK_RAW(ar, int64_t, \(["np", "nn", "nv"][base])));\n"
                 r += "        LOSSC_RK_TRY((m = lossc_rk_members\(sfx)(ar, s, y, valid, nv, \(base), \(top), e)) >= 0);\n"
-                r += "        LOSSC_RK_TRY(lossc_rk_set_build\(sfx)(ar, &sets[\(k)], s, e, m, ps, np, \(cutArgs), \(all(s))) == 0);\n    }\n"
+                r += "        LOSSC_RK_TRY(lossc_rk_set_build\(sfx)(ar, &sets[\(k)], s, e, m, ps, np, \(cutArgs), \(all(s)), lossc_rk_threads_\(prefix)) == 0);\n    }\n"
             } else {
                 let (list, count) = [("pos", "np"), ("neg", "nn"), ("valid", "nv")][base]
                 r += "    /* set \(k): \(s) */\n"
-                r += "    LOSSC_RK_TRY(lossc_rk_set_build\(sfx)(ar, &sets[\(k)], s, \(list), \(count), ps, np, \(cutArgs), \(all(s))) == 0);\n"
+                r += "    LOSSC_RK_TRY(lossc_rk_set_build\(sfx)(ar, &sets[\(k)], s, \(list), \(count), ps, np, \(cutArgs), \(all(s)), lossc_rk_threads_\(prefix)) == 0);\n"
             }
         }
         func setOf(_ k: Int) -> String { "&sets[\(sets.firstIndex(of: plan.pairs[k]!.set)!)]" }

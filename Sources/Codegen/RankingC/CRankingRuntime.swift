@@ -109,10 +109,90 @@ enum CRankingRuntime {
 
 
         """
+        s += threads
         for p in CPrecision.allCases { s += precisionPart(p) }
         s += "#if defined(__clang__)\n#pragma clang diagnostic pop\n#endif\n\n"
         return s
     }
+
+    /// Chunked passes on POSIX threads, as the per-sample kernels' `lossc_run`: fixed chunks of
+    /// members (their count depends on the set, never on the thread count), each writing only its
+    /// own outputs, partial sums added in chunk order, so every thread count gives the same bits.
+    static let threads = """
+        /* POSIX threads where the system has them (define LOSSC_NO_THREADS to run on one). */
+        #if !defined(LOSSC_NO_THREADS) && (defined(__unix__) || defined(__APPLE__))
+        #define LOSSC_RK_THREADS 1
+        #include <pthread.h>
+        #include <unistd.h>
+        #endif
+
+        /* members per chunk of a parallel pass (at least; see lossc_rk_chunk) */
+        #define LOSSC_RK_CHUNK 65536
+
+        typedef void (*lossc_rk_chunk_fn)(void *job, int64_t chunk);
+        typedef struct { lossc_rk_chunk_fn fn; void *job; int64_t count, first, last, *next; } lossc_rk_part;
+
+        /* One thread's share: with GCC/clang atomics, chunks taken from a shared counter; else the
+           fixed range [first, last). */
+        static inline void *lossc_rk_part_run(void *arg)
+        {
+            const lossc_rk_part *p = (const lossc_rk_part *)arg;
+            int64_t c;
+        #if defined(__GNUC__)
+            while ((c = __atomic_fetch_add(p->next, 1, __ATOMIC_RELAXED)) < p->count) p->fn(p->job, c);
+        #else
+            for (c = p->first; c < p->last; c++) p->fn(p->job, c);
+        #endif
+            return NULL;
+        }
+
+        /* Runs fn(job, c) for the chunks c in [0, count) on up to `threads` threads (0: every
+           online core). A thread that cannot be started leaves its chunks to the caller. */
+        static inline void lossc_rk_parallel(int64_t count, lossc_rk_chunk_fn fn, void *job, int threads)
+        {
+            lossc_rk_part parts[64];
+            int64_t used = threads > 0 ? threads : 1, t, next = 0;
+        #if defined(LOSSC_RK_THREADS) && defined(_SC_NPROCESSORS_ONLN)
+            if (threads == 0) {
+                const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+                used = cores > 0 ? cores : 1;
+            }
+        #endif
+            used = used < count ? used : count;
+            used = used < 64 ? (used > 0 ? used : 1) : 64;
+            for (t = 0; t < used; t++) {
+                parts[t].fn = fn; parts[t].job = job; parts[t].count = count;
+                parts[t].first = count * t / used; parts[t].last = count * (t + 1) / used; parts[t].next = &next;
+            }
+        #if defined(LOSSC_RK_THREADS)
+            if (used > 1) {
+                pthread_t ids[64];
+                int started[64];
+                for (t = 1; t < used; t++) started[t] = pthread_create(&ids[t], NULL, lossc_rk_part_run, &parts[t]) == 0;
+                lossc_rk_part_run(&parts[0]);
+                for (t = 1; t < used; t++) {
+                    if (started[t]) pthread_join(ids[t], NULL);
+                    else lossc_rk_part_run(&parts[t]);
+                }
+                return;
+            }
+        #endif
+            for (t = 0; t < used; t++) lossc_rk_part_run(&parts[t]);
+        }
+
+        /* The chunk size of a pass over m members whose chunks each keep `width` doubles (a
+           per-bucket table): LOSSC_RK_CHUNK, or larger so that the tables stay under 64 MiB and
+           64 chunks; a function of m and width only. */
+        static inline int64_t lossc_rk_chunk(int64_t m, int64_t width)
+        {
+            int64_t most = ((int64_t)8 << 20) / (width > 0 ? width : 1), chunk;
+            most = most < 64 ? (most > 0 ? most : 1) : 64;
+            chunk = (m + most - 1) / most;
+            return chunk > LOSSC_RK_CHUNK ? chunk : LOSSC_RK_CHUNK;
+        }
+
+
+    """
 
     /// The parts that depend on the score type.
     static func precisionPart(_ p: CPrecision) -> String {
@@ -140,6 +220,7 @@ enum CRankingRuntime {
             const int64_t *bound;   /* [np nu 2] for positive p and cut u: the first bucket whose pairs have d >= cut - w, then d > cut + w (w: the cut's window) */
             int nu;                 /* the cuts of the formula (every pair expression's, merged) */
             const double *pf1;      /* [3 (nt + 2)] prefix sums of 1, s, s^2 at bucket edges */
+            int threads;            /* for the passes over the members (NAME_set_threads) */
         } lossc_rk_set\(f);
 
         /* an unsigned key in the order of the scores (-0 and +0 equal) */
@@ -299,6 +380,48 @@ enum CRankingRuntime {
             return lo;
         }
 
+        /* One chunk of a set's member pass: the members' scores and cells, then their buckets,
+           this chunk's per-bucket sums of 1, s, s^2 (hist, one table a chunk) and the members in
+           buckets a pair-by-pair range reaches (list, from the chunk's first member on). */
+        typedef struct {
+            const lossc_rk_guide\(f) *g;
+            const \(T) *s, *th;
+            const int64_t *members;
+            int64_t m, nt, chunk;
+            \(T) *sc;
+            uint32_t *bk;
+            const unsigned char *reach;
+            double *hist;
+            int64_t *list, *ng;
+        } lossc_rk_build_job\(f);
+
+        static inline void lossc_rk_build_chunk\(f)(void *job_, int64_t c)
+        {
+            const lossc_rk_build_job\(f) *j = (const lossc_rk_build_job\(f) *)job_;
+            const int64_t first = c * j->chunk, end = j->m - first < j->chunk ? j->m : first + j->chunk;
+            const \(T) *const th = j->th;
+            double *const h = j->hist + 3 * (j->nt + 2) * c;
+            int64_t *const list = j->list + first, ng = 0, k, b;
+            /* the cells first (a loop without dependences), then the buckets */
+            for (k = first; k < end; k++) {
+                const \(T) v = j->s[j->members[k]];
+                j->sc[k] = v; j->bk[k] = (uint32_t)lossc_rk_cell\(f)(j->g, v);
+            }
+            for (k = first; k < end; k++) {
+                const \(T) v = j->sc[k];
+                const double x = (double)v;
+                b = j->g->cstart[j->bk[k]];
+                b += th[b] <= v; /* two steps: a positive's >= and > thresholds are often one ulp apart */
+                b += th[b] <= v;
+                if (th[b] <= v) b = lossc_rk_bucket\(f)(j->g, th, j->nt, v); /* a crowded cell */
+                if (v != v) b = lossc_rk_bucket\(f)(j->g, th, j->nt, v);
+                j->bk[k] = (uint32_t)b;
+                h[3 * b + 3] += 1.0; h[3 * b + 4] += x; h[3 * b + 5] += x * x;
+                if (j->reach[b]) list[ng++] = k;
+            }
+            j->ng[c] = ng;
+        }
+
         /* Builds set S from its m members (any order) for the np positives' scores anchor[] and
            the formula's nu cuts: every positive's thresholds, each member's bucket, the prefix
            sums of 1, s, s^2 at bucket edges, and the group lists of the buckets a pair-by-pair
@@ -307,15 +430,17 @@ enum CRankingRuntime {
            with intervals of d that are not polynomial). O(m + np nu log(np nu)) plus a bisection in one guide cell
            per member. */
         static inline int lossc_rk_set_build\(f)(lossc_rk_arena *ar, lossc_rk_set\(f) *S, const \(T) *s, const int64_t *members,
-                                                   int64_t m, const \(T) *anchor, int64_t np, const double *cuts, int nu, int all)
+                                                   int64_t m, const \(T) *anchor, int64_t np, const double *cuts, int nu, int all,
+                                                   int threads)
         {
             const int64_t nr = np * nu * 2;
             const \(K) none = lossc_rk_key\(f)((\(T))INFINITY) + 1;
             lossc_rk_guide\(f) g;
+            lossc_rk_build_job\(f) job;
             \(T) *raw, *th, *sc;
             uint32_t *bk;
             unsigned char *reach;
-            int64_t *ri, *bound, *cstart, *gstart, *group, *at, *list, nt = 0, cnt = 0, ng = 0, first = 0, last, r, k, b;
+            int64_t *ri, *bound, *cstart, *gstart, *group, *at, *list, nt = 0, cnt = 0, ng = 0, first = 0, last, r, k, b, chunks;
             double *pf, a0 = 0.0, a1 = 0.0, a2 = 0.0;
             LOSSC_RK_TRY(raw = LOSSC_RK_RAW(ar, \(T), nr)); LOSSC_RK_TRY(ri = LOSSC_RK_RAW(ar, int64_t, nr));
             LOSSC_RK_TRY(bound = LOSSC_RK_RAW(ar, int64_t, nr)); LOSSC_RK_TRY(th = LOSSC_RK_RAW(ar, \(T), nr + 3));
@@ -353,31 +478,30 @@ enum CRankingRuntime {
             for (k = 0; k < nt; k++) cstart[lossc_rk_cell\(f)(&g, th[k]) + 1]++;
             for (k = 0; k < g.cells; k++) cstart[k + 1] += cstart[k];
             g.cstart = cstart;
-            /* each member: score, bucket, per-bucket sums (pf, shifted by one bucket), reached list */
+            /* each member: score, bucket, per-bucket sums (pf, shifted by one bucket), reached
+               list, chunk by chunk (lossc_rk_build_chunk), the chunks' sums added in order */
+            job.g = &g; job.s = s; job.th = th; job.members = members; job.m = m; job.nt = nt;
+            job.chunk = lossc_rk_chunk(m, 3 * (nt + 2));
+            chunks = (m + job.chunk - 1) / job.chunk;
             LOSSC_RK_TRY(pf = LOSSC_RK_NEW(ar, double, 3 * (nt + 2)));
-            LOSSC_RK_TRY(bk = LOSSC_RK_RAW(ar, uint32_t, m)); LOSSC_RK_TRY(sc = LOSSC_RK_RAW(ar, \(T), m));
-            LOSSC_RK_TRY(list = LOSSC_RK_RAW(ar, int64_t, m));
-            /* the cells first (a loop without dependences: vectorized), then the buckets */
-            for (k = 0; k < m; k++) {
-                const \(T) v = s[members[k]];
-                sc[k] = v; bk[k] = (uint32_t)lossc_rk_cell\(f)(&g, v);
-            }
-            for (k = 0; k < m; k++) {
-                const \(T) v = sc[k];
-                const double x = (double)v;
-                b = g.cstart[bk[k]];
-                b += th[b] <= v; /* two steps: a positive's >= and > thresholds are often one ulp apart */
-                b += th[b] <= v;
-                if (th[b] <= v) b = lossc_rk_bucket\(f)(&g, th, nt, v); /* a crowded cell */
-                if (v != v) b = lossc_rk_bucket\(f)(&g, th, nt, v);
-                bk[k] = (uint32_t)b;
-                pf[3 * b + 3] += 1.0; pf[3 * b + 4] += x; pf[3 * b + 5] += x * x;
-                if (reach[b]) { list[ng++] = k; gstart[b + 1]++; }
+            LOSSC_RK_TRY(job.hist = LOSSC_RK_NEW(ar, double, 3 * (nt + 2) * (chunks > 0 ? chunks : 1)));
+            LOSSC_RK_TRY(job.bk = bk = LOSSC_RK_RAW(ar, uint32_t, m)); LOSSC_RK_TRY(job.sc = sc = LOSSC_RK_RAW(ar, \(T), m));
+            LOSSC_RK_TRY(job.list = list = LOSSC_RK_RAW(ar, int64_t, m)); LOSSC_RK_TRY(job.ng = LOSSC_RK_NEW(ar, int64_t, chunks + 1));
+            job.reach = reach;
+            lossc_rk_parallel(chunks, lossc_rk_build_chunk\(f), &job, threads);
+            for (k = 0; k < chunks; k++) {
+                const double *h = job.hist + 3 * (nt + 2) * k;
+                for (b = 0; b < 3 * (nt + 2); b++) pf[b] += h[b];
             }
             for (b = 0; b <= nt + 1; b++) {
                 const double c0 = pf[3 * b], c1 = pf[3 * b + 1], c2 = pf[3 * b + 2];
                 a0 += c0; a1 += c1; a2 += c2;
                 pf[3 * b] = a0; pf[3 * b + 1] = a1; pf[3 * b + 2] = a2;
+            }
+            /* the chunks' lists, in member order */
+            for (k = 0; k < chunks; k++) {
+                const int64_t *l = list + job.chunk * k;
+                for (r = 0; r < job.ng[k]; r++) { list[ng++] = l[r]; gstart[bk[l[r]] + 1]++; }
             }
             /* the reached positions grouped by bucket (a counting sort of the list, stable) */
             for (b = 0; b <= nt; b++) gstart[b + 1] += gstart[b];
@@ -385,7 +509,7 @@ enum CRankingRuntime {
             LOSSC_RK_TRY(group = LOSSC_RK_RAW(ar, int64_t, ng));
             for (k = 0; k < ng; k++) group[at[bk[list[k]]]++] = list[k];
             S->m = m; S->nt = nt; S->entries = members; S->scores = sc; S->bucket = bk; S->th = th;
-            S->group = group; S->gstart = gstart; S->bound = bound; S->nu = nu; S->pf1 = pf;
+            S->group = group; S->gstart = gstart; S->bound = bound; S->nu = nu; S->pf1 = pf; S->threads = threads;
             return 0;
         }
 
@@ -427,20 +551,34 @@ enum CRankingRuntime {
         }
 
         /* out[entry of k] += W_k (c0 + c1 s_k + c2 s_k^2), with the coefficients of k's bucket: the
-           running sums of a difference array over buckets (taken in place). */
+           running sums of a difference array over buckets (taken in place), then the members
+           chunk by chunk (each writes its own entries). */
+        typedef struct { const lossc_rk_set\(f) *S; const double *diff; const \(T) *w; double *out; } lossc_rk_finish_job\(f);
+
+        static inline void lossc_rk_finish_chunk\(f)(void *job_, int64_t c)
+        {
+            const lossc_rk_finish_job\(f) *j = (const lossc_rk_finish_job\(f) *)job_;
+            const lossc_rk_set\(f) *const S = j->S;
+            const int64_t first = c * LOSSC_RK_CHUNK, end = S->m - first < LOSSC_RK_CHUNK ? S->m : first + LOSSC_RK_CHUNK;
+            int64_t k;
+            for (k = first; k < end; k++) {
+                const double *const d = j->diff + 3 * (int64_t)S->bucket[k];
+                const double v = (double)S->scores[k], x = d[0] + v * (d[1] + v * d[2]);
+                j->out[S->entries[k]] += j->w ? (double)j->w[k] * x : x;
+            }
+        }
+
         static inline void lossc_rk_diff_finish\(f)(const lossc_rk_set\(f) *S, double *diff, const \(T) *w, double *out)
         {
+            lossc_rk_finish_job\(f) job;
             double c0 = 0.0, c1 = 0.0, c2 = 0.0;
-            int64_t b, k;
+            int64_t b;
             for (b = 0; b <= S->nt; b++) {
                 c0 += diff[3 * b]; c1 += diff[3 * b + 1]; c2 += diff[3 * b + 2];
                 diff[3 * b] = c0; diff[3 * b + 1] = c1; diff[3 * b + 2] = c2;
             }
-            for (k = 0; k < S->m; k++) {
-                const double *const d = diff + 3 * (int64_t)S->bucket[k];
-                const double v = (double)S->scores[k], x = d[0] + v * (d[1] + v * d[2]);
-                out[S->entries[k]] += w ? (double)w[k] * x : x;
-            }
+            job.S = S; job.diff = diff; job.w = w; job.out = out;
+            lossc_rk_parallel((S->m + LOSSC_RK_CHUNK - 1) / LOSSC_RK_CHUNK, lossc_rk_finish_chunk\(f), &job, S->threads);
         }
 
         /* max_below: for each positive the max of values over the positives scored at or below
