@@ -68,6 +68,8 @@ def main():
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--positives", type=float, default=0.0009, help="share of positives (10%% more are ignored)")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                    help="thread counts of the C kernel to time (NAME_set_threads; NumPy's method is single-threaded)")
     ap.add_argument("--lossc", default=os.environ.get("LOSSC") or shutil.which("lossc")
                     or os.path.join(ROOT, ".build", "debug", "lossc"))
     args = ap.parse_args()
@@ -89,8 +91,11 @@ def main():
         d = np.empty_like(s)
         P = lambda a: a.ctypes.data_as(ctypes.c_void_p)
         kernel = lambda: lib.ap_f32_ws(ws, ctypes.c_int64(args.n), P(s), P(y), None, P(d), None)
-        kernel()  # warm-up: page in the buffers
-        tc, loss_c = best(kernel, args.reps)
+        times = {}
+        for t in args.threads:
+            lib.ap_set_threads(ctypes.c_int(t))
+            kernel()  # warm-up: page in the buffers
+            times[t], loss_c = best(kernel, args.reps)
         tn, (loss_n, g_n) = best(lambda: official_ap_loss(s, y), args.reps)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -98,7 +103,9 @@ def main():
     print(f"AP-Loss, {args.n} entries, {npos} positives, float32, value + gradient, best of {args.reps}")
     print(f"loss: C kernel {loss_c:.6f}, official in NumPy {loss_n:.6f}; "
           f"gradient max |diff| / max |g| = {np.abs(d - g_n).max() / np.abs(g_n).max():.1e}")
-    print(f"| C kernel (ms) | official, NumPy (ms) | ratio |\n|---:|---:|---:|\n| {tc * 1e3:.1f} | {tn * 1e3:.0f} | {tn / tc:.0f}x |")
+    print("| C kernel, threads | C kernel (ms) | official, NumPy (ms) | ratio |\n|---:|---:|---:|---:|")
+    for t, tc in times.items():
+        print(f"| {t} | {tc * 1e3:.1f} | {tn * 1e3:.0f} | {tn / tc:.0f}x |")
     return 0
 
 
