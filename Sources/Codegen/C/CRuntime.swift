@@ -114,6 +114,27 @@ enum CRuntime {
         return s
     }
 
+    /// The C that runs `runner(&parts[t])` for t in [0, used): on POSIX threads when
+    /// `threadsMacro` is defined, the calling thread taking part 0 and any part whose thread
+    /// could not start (shared by the per-sample `lossc_run` and the ranking `lossc_rk_parallel`).
+    static func runParts(threadsMacro: String, runner: String) -> String {
+        """
+        #if defined(\(threadsMacro))
+            if (used > 1) {
+                pthread_t ids[64];
+                int started[64];
+                for (t = 1; t < used; t++) started[t] = pthread_create(&ids[t], NULL, \(runner), &parts[t]) == 0;
+                \(runner)(&parts[0]);
+                for (t = 1; t < used; t++) {
+                    if (started[t]) pthread_join(ids[t], NULL);
+                    else \(runner)(&parts[t]);
+                }
+            } else
+        #endif
+            for (t = 0; t < used; t++) \(runner)(&parts[t]);
+        """
+    }
+
     static var threadText: String {
         """
         /* POSIX threads where the system has them (define LOSSC_NO_THREADS to run on one). */
@@ -193,19 +214,7 @@ enum CRuntime {
                 parts[t].next = &next;
                 parts[t].sums = sums;
             }
-        #if defined(LOSSC_THREADS)
-            if (used > 1) {
-                pthread_t ids[64];
-                int started[64];
-                for (t = 1; t < used; t++) started[t] = pthread_create(&ids[t], NULL, lossc_part_run, &parts[t]) == 0;
-                lossc_part_run(&parts[0]);
-                for (t = 1; t < used; t++) {
-                    if (started[t]) pthread_join(ids[t], NULL);
-                    else lossc_part_run(&parts[t]);
-                }
-            } else
-        #endif
-            for (t = 0; t < used; t++) lossc_part_run(&parts[t]);
+        \(runParts(threadsMacro: "LOSSC_THREADS", runner: "lossc_part_run"))
             for (c = 0; c < count; c++) total += sums[c];
             return total;
         }

@@ -119,77 +119,64 @@ enum CRankingRuntime {
     /// members (their count depends on the set, never on the thread count), each writing only its
     /// own outputs, partial sums added in chunk order, so every thread count gives the same bits.
     static let threads = """
-        /* POSIX threads where the system has them (define LOSSC_NO_THREADS to run on one). */
-        #if !defined(LOSSC_NO_THREADS) && (defined(__unix__) || defined(__APPLE__))
-        #define LOSSC_RK_THREADS 1
-        #include <pthread.h>
-        #include <unistd.h>
-        #endif
+    /* POSIX threads where the system has them (define LOSSC_NO_THREADS to run on one). */
+    #if !defined(LOSSC_NO_THREADS) && (defined(__unix__) || defined(__APPLE__))
+    #define LOSSC_RK_THREADS 1
+    #include <pthread.h>
+    #include <unistd.h>
+    #endif
 
-        /* members per chunk of a parallel pass (at least; see lossc_rk_chunk) */
-        #define LOSSC_RK_CHUNK 65536
+    /* members per chunk of a parallel pass (at least; see lossc_rk_chunk) */
+    #define LOSSC_RK_CHUNK 65536
 
-        typedef void (*lossc_rk_chunk_fn)(void *job, int64_t chunk);
-        typedef struct { lossc_rk_chunk_fn fn; void *job; int64_t count, first, last, *next; } lossc_rk_part;
+    typedef void (*lossc_rk_chunk_fn)(void *job, int64_t chunk);
+    typedef struct { lossc_rk_chunk_fn fn; void *job; int64_t count, first, last, *next; } lossc_rk_part;
 
-        /* One thread's share: with GCC/clang atomics, chunks taken from a shared counter; else the
-           fixed range [first, last). */
-        static inline void *lossc_rk_part_run(void *arg)
-        {
-            const lossc_rk_part *p = (const lossc_rk_part *)arg;
-            int64_t c;
-        #if defined(__GNUC__)
-            while ((c = __atomic_fetch_add(p->next, 1, __ATOMIC_RELAXED)) < p->count) p->fn(p->job, c);
-        #else
-            for (c = p->first; c < p->last; c++) p->fn(p->job, c);
-        #endif
-            return NULL;
+    /* One thread's share: with GCC/clang atomics, chunks taken from a shared counter; else the
+       fixed range [first, last). */
+    static inline void *lossc_rk_part_run(void *arg)
+    {
+        const lossc_rk_part *p = (const lossc_rk_part *)arg;
+        int64_t c;
+    #if defined(__GNUC__)
+        while ((c = __atomic_fetch_add(p->next, 1, __ATOMIC_RELAXED)) < p->count) p->fn(p->job, c);
+    #else
+        for (c = p->first; c < p->last; c++) p->fn(p->job, c);
+    #endif
+        return NULL;
+    }
+
+    /* Runs fn(job, c) for the chunks c in [0, count) on up to `threads` threads (0: every
+       online core). A thread that cannot be started leaves its chunks to the caller. */
+    static inline void lossc_rk_parallel(int64_t count, lossc_rk_chunk_fn fn, void *job, int threads)
+    {
+        lossc_rk_part parts[64];
+        int64_t used = threads > 0 ? threads : 1, t, next = 0;
+    #if defined(LOSSC_RK_THREADS) && defined(_SC_NPROCESSORS_ONLN)
+        if (threads == 0) {
+            const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            used = cores > 0 ? cores : 1;
         }
-
-        /* Runs fn(job, c) for the chunks c in [0, count) on up to `threads` threads (0: every
-           online core). A thread that cannot be started leaves its chunks to the caller. */
-        static inline void lossc_rk_parallel(int64_t count, lossc_rk_chunk_fn fn, void *job, int threads)
-        {
-            lossc_rk_part parts[64];
-            int64_t used = threads > 0 ? threads : 1, t, next = 0;
-        #if defined(LOSSC_RK_THREADS) && defined(_SC_NPROCESSORS_ONLN)
-            if (threads == 0) {
-                const long cores = sysconf(_SC_NPROCESSORS_ONLN);
-                used = cores > 0 ? cores : 1;
-            }
-        #endif
-            used = used < count ? used : count;
-            used = used < 64 ? (used > 0 ? used : 1) : 64;
-            for (t = 0; t < used; t++) {
-                parts[t].fn = fn; parts[t].job = job; parts[t].count = count;
-                parts[t].first = count * t / used; parts[t].last = count * (t + 1) / used; parts[t].next = &next;
-            }
-        #if defined(LOSSC_RK_THREADS)
-            if (used > 1) {
-                pthread_t ids[64];
-                int started[64];
-                for (t = 1; t < used; t++) started[t] = pthread_create(&ids[t], NULL, lossc_rk_part_run, &parts[t]) == 0;
-                lossc_rk_part_run(&parts[0]);
-                for (t = 1; t < used; t++) {
-                    if (started[t]) pthread_join(ids[t], NULL);
-                    else lossc_rk_part_run(&parts[t]);
-                }
-                return;
-            }
-        #endif
-            for (t = 0; t < used; t++) lossc_rk_part_run(&parts[t]);
+    #endif
+        used = used < count ? used : count;
+        used = used < 64 ? (used > 0 ? used : 1) : 64;
+        for (t = 0; t < used; t++) {
+            parts[t].fn = fn; parts[t].job = job; parts[t].count = count;
+            parts[t].first = count * t / used; parts[t].last = count * (t + 1) / used; parts[t].next = &next;
         }
+    \(CRuntime.runParts(threadsMacro: "LOSSC_RK_THREADS", runner: "lossc_rk_part_run"))
+    }
 
-        /* The chunk size of a pass over m members whose chunks each keep `width` doubles (a
-           per-bucket table): LOSSC_RK_CHUNK, or larger so that the tables stay under 64 MiB and
-           64 chunks; a function of m and width only. */
-        static inline int64_t lossc_rk_chunk(int64_t m, int64_t width)
-        {
-            int64_t most = ((int64_t)8 << 20) / (width > 0 ? width : 1), chunk;
-            most = most < 64 ? (most > 0 ? most : 1) : 64;
-            chunk = (m + most - 1) / most;
-            return chunk > LOSSC_RK_CHUNK ? chunk : LOSSC_RK_CHUNK;
-        }
+    /* The chunk size of a pass over m members whose chunks each keep `width` doubles (a
+       per-bucket table): LOSSC_RK_CHUNK, or larger so that the tables stay under 64 MiB and
+       64 chunks; a function of m and width only. */
+    static inline int64_t lossc_rk_chunk(int64_t m, int64_t width)
+    {
+        int64_t most = ((int64_t)8 << 20) / (width > 0 ? width : 1), chunk;
+        most = most < 64 ? (most > 0 ? most : 1) : 64;
+        chunk = (m + most - 1) / most;
+        return chunk > LOSSC_RK_CHUNK ? chunk : LOSSC_RK_CHUNK;
+    }
 
 
     """
