@@ -142,11 +142,18 @@ import LossDSL
         """
         let main = dir.appendingPathComponent("threads.c").path
         try m.write(toFile: main, atomically: true, encoding: .utf8)
-        let exe = dir.appendingPathComponent("threads").path
-        let build = cc.run(["-O2", "-fno-math-errno", "-std=c99", "-I", dir.path, main] + sources + ["-o", exe, "-lm", "-lpthread"])
+        let r = try Self.buildAndRun(cc, in: dir, flags: ["-O2"], files: [main] + sources, libraries: ["-lm", "-lpthread"])
+        #expect(r.status == 0 && r.text.contains("threads: same bits"), "\(r.text.prefix(2000))")
+    }
+
+    /// Builds `files` (with the headers in `dir`) into one program in `dir` and runs it.
+    static func buildAndRun(_ cc: SystemCompiler, in dir: URL, flags: [String], files: [String],
+                            libraries: [String]) throws -> (status: Int32, text: String) {
+        let exe = dir.appendingPathComponent("program").path
+        let build = cc.run(flags + ["-fno-math-errno", "-std=c99", "-I", dir.path] + files + ["-o", exe] + libraries)
         try #require(build.succeeded, "build failed:\n\(build.text.prefix(3000))")
         let r = SystemCompiler(path: exe).run([])
-        #expect(r.status == 0 && r.text.contains("threads: same bits"), "\(r.text.prefix(2000))")
+        return (r.status, r.text)
     }
 
     @Test func cleanUnderSanitizers() throws {
@@ -156,11 +163,8 @@ import LossDSL
         let dir = try CHarness.temporaryDirectory("rank-sanitize")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (sources, main) = try Self.write(into: dir)
-        let exe = dir.appendingPathComponent("san").path
-        let build = cc.run(["-O1", "-g", "-fno-math-errno", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                            "-fno-omit-frame-pointer", "-I", dir.path, main] + sources + ["-o", exe, "-lm"])
-        try #require(build.succeeded, "sanitizer build failed:\n\(build.text.prefix(3000))")
-        let r = SystemCompiler(path: exe).run([])
+        let r = try Self.buildAndRun(cc, in: dir, flags: ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                                                          "-fno-omit-frame-pointer"], files: [main] + sources, libraries: ["-lm"])
         #expect(r.status == 0 && !r.text.contains("runtime error") && !r.text.contains("AddressSanitizer"), "sanitizer run:\n\(r.text.prefix(3000))")
         #expect(r.text.contains("ranking sanitizer driver: 8 batches, finite"), "\(r.text.prefix(500))")
     }

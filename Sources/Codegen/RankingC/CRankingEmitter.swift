@@ -129,7 +129,7 @@ public enum CRankingEmitter {
         // interval that is not polynomial): then every member is in the group lists.
         func all(_ set: RankingSet) -> Int {
             let general = plan.pairs.values.filter { $0.set == set }.contains { p in
-                ([p.forward] + p.rows.map(\.expression) + p.columns.map(\.expression)).contains { $0.form.forms.contains(.general) }
+                p.expressions.contains { $0.form.forms.contains(.general) }
             }
             return general ? 1 : 0
         }
@@ -181,7 +181,7 @@ public enum CRankingEmitter {
         r += "    if (d_u) for (i = 0; i < n; i++) d_u[i] = \(dv.reachesU ? "(\(T))du[i]" : CLiteral.c(0, p));\n"
         r += "    return 0;\n}\n\n"
 
-        let readsU = w.text.contains("c->u[")
+        let readsU = [RankingInput.ui, .uj].contains { w.text.contains(w.leaf($0.rawValue)) }
         r = r.replacingOccurrences(of: "/*u*/", with: readsU ? "    if (!u) { \(T) *z; LOSSC_RK_TRY(z = LOSSC_RK_NEW(ar, \(T), n)); u = z; }\n" : "")
         let argDecls = slots.indices.filter { slots[$0].kind == .maxBelow }.map { "    int64_t *arg\($0) = NULL;\n" }.joined()
         let run = "static int \(w.stem)_run_\(p.rawValue)(lossc_rk_arena *ar, int64_t n, const \(T) *s, const \(T) *y, const \(T) *u, "

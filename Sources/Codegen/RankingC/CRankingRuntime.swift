@@ -201,7 +201,6 @@ enum CRankingRuntime {
             const int64_t *entries; /* [m] the members' entry indices */
             const \(T) *scores;      /* [m] their scores */
             const uint32_t *bucket; /* [m] their buckets */
-            const \(T) *th;          /* [nt] ascending thresholds */
             const int64_t *group;   /* the positions pair-by-pair ranges can reach, bucket by bucket */
             const int64_t *gstart;  /* [nt + 2] bucket b's are group[gstart[b] .. gstart[b + 1]) */
             const int64_t *bound;   /* [np nu 2] for positive p and cut u: the first bucket whose pairs have d >= cut - w, then d > cut + w (w: the cut's window) */
@@ -495,7 +494,7 @@ enum CRankingRuntime {
             memcpy(at, gstart, (size_t)(nt + 1) * sizeof *at);
             LOSSC_RK_TRY(group = LOSSC_RK_RAW(ar, int64_t, ng));
             for (k = 0; k < ng; k++) group[at[bk[list[k]]]++] = list[k];
-            S->m = m; S->nt = nt; S->entries = members; S->scores = sc; S->bucket = bk; S->th = th;
+            S->m = m; S->nt = nt; S->entries = members; S->scores = sc; S->bucket = bk;
             S->group = group; S->gstart = gstart; S->bound = bound; S->nu = nu; S->pf1 = pf; S->threads = threads;
             return 0;
         }

@@ -147,9 +147,12 @@ extension RankingPlan {
     /// its own breakpoints by their index here.
     var allCuts: [Double] {
         var all = Set<Double>()
-        for p in pairs.values {
-            for e in [p.forward] + p.rows.map(\.expression) + p.columns.map(\.expression) { all.formUnion(e.form.cuts) }
-        }
+        for p in pairs.values { for e in p.expressions { all.formUnion(e.form.cuts) } }
         return all.sorted()
     }
+}
+
+extension RankingPlan.PairSlot {
+    /// The slot's pair expressions: its argument, then its row and column partials.
+    var expressions: [RankingPlan.PairExpression] { [forward] + rows.map(\.expression) + columns.map(\.expression) }
 }
