@@ -114,20 +114,25 @@ enum CRuntime {
         return s
     }
 
-    /// The C that runs `runner(&parts[t])` for t in [0, used): on POSIX threads when
-    /// `threadsMacro` is defined, the calling thread taking part 0 and any part whose thread
-    /// could not start (shared by the per-sample `lossc_run` and the ranking `lossc_rk_parallel`).
-    static func runParts(threadsMacro: String, runner: String) -> String {
+    /// The C that runs `runner(&parts[t])` for t in [0, used): on the pool's workers
+    /// (`CThreadPool`, names starting with `pool`) when `threadsMacro` is defined, the calling
+    /// thread taking part 0; when the pool cannot serve the call (another caller has it, or no
+    /// pool on this compiler), on threads started for this call, the caller taking any part
+    /// whose thread could not start. Shared by the per-sample `lossc_run` and the ranking
+    /// `lossc_rk_parallel`.
+    static func runParts(threadsMacro: String, runner: String, pool: String) -> String {
         """
         #if defined(\(threadsMacro))
             if (used > 1) {
-                pthread_t ids[64];
-                int started[64];
-                for (t = 1; t < used; t++) started[t] = pthread_create(&ids[t], NULL, \(runner), &parts[t]) == 0;
-                \(runner)(&parts[0]);
-                for (t = 1; t < used; t++) {
-                    if (started[t]) pthread_join(ids[t], NULL);
-                    else \(runner)(&parts[t]);
+                if (!\(pool)_pool_run(\(runner), parts, sizeof parts[0], (size_t)used)) {
+                    pthread_t ids[64];
+                    int started[64];
+                    for (t = 1; t < used; t++) started[t] = pthread_create(&ids[t], NULL, \(runner), &parts[t]) == 0;
+                    \(runner)(&parts[0]);
+                    for (t = 1; t < used; t++) {
+                        if (started[t]) pthread_join(ids[t], NULL);
+                        else \(runner)(&parts[t]);
+                    }
                 }
             } else
         #endif
@@ -174,7 +179,7 @@ enum CRuntime {
             return NULL;
         }
 
-        /* Threads for `threads` (0: every online core), at least 1. */
+        \(CThreadPool.text(prefix: "lossc", threadsMacro: "LOSSC_THREADS"))/* Threads for `threads` (0: every online core), at least 1. */
         static size_t lossc_thread_count(int threads)
         {
         #if defined(LOSSC_THREADS) && defined(_SC_NPROCESSORS_ONLN)
@@ -214,7 +219,7 @@ enum CRuntime {
                 parts[t].next = &next;
                 parts[t].sums = sums;
             }
-        \(runParts(threadsMacro: "LOSSC_THREADS", runner: "lossc_part_run"))
+        \(runParts(threadsMacro: "LOSSC_THREADS", runner: "lossc_part_run", pool: "lossc"))
             for (c = 0; c < count; c++) total += sums[c];
             return total;
         }

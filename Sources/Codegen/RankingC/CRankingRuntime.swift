@@ -146,7 +146,7 @@ enum CRankingRuntime {
         return NULL;
     }
 
-    /* Runs fn(job, c) for the chunks c in [0, count) on up to `threads` threads (0: every
+    \(CThreadPool.text(prefix: "lossc_rk", threadsMacro: "LOSSC_RK_THREADS"))/* Runs fn(job, c) for the chunks c in [0, count) on up to `threads` threads (0: every
        online core). A thread that cannot be started leaves its chunks to the caller. */
     static inline void lossc_rk_parallel(int64_t count, lossc_rk_chunk_fn fn, void *job, int threads)
     {
@@ -164,7 +164,7 @@ enum CRankingRuntime {
             parts[t].fn = fn; parts[t].job = job; parts[t].count = count;
             parts[t].first = count * t / used; parts[t].last = count * (t + 1) / used; parts[t].next = &next;
         }
-    \(CRuntime.runParts(threadsMacro: "LOSSC_RK_THREADS", runner: "lossc_rk_part_run"))
+    \(CRuntime.runParts(threadsMacro: "LOSSC_RK_THREADS", runner: "lossc_rk_part_run", pool: "lossc_rk"))
     }
 
     /* The chunk size of a pass over m members whose chunks each keep `width` doubles (a
