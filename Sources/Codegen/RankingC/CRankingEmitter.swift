@@ -52,7 +52,8 @@ public enum CRankingEmitter {
         let guardName = "LOSSC_\(prefix)_H"
         let declarations = workspaceDeclarations(prefix)
             + "/* Threads the passes over the entries use: 0 = every online core, default 1. The results have\n"
-            + "   the same bits for every count (fixed chunks, sums added in order). Set it before calling. */\n"
+            + "   the same bits for every count (fixed chunks, sums added in order). Set it before calling.\n"
+            + "   The threads are kept between calls: they spin about 100 us after one, then sleep. */\n"
             + "void \(prefix)_set_threads(int n);\n"
             + precisions.map { prototype(prefix, $0) + ";\n" + prototype(prefix, $0, workspace: true) + ";\n" }.joined()
             + "/* 1 when the loss's gradient reaches u (d_u is then written; else it is zeroed) */\n"
