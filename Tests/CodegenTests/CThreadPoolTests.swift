@@ -29,17 +29,8 @@ import LossDSL
         let exe = dir.appendingPathComponent("pool_check").path
         let build = cc.run(flags.filter { $0 != "-std=c99" } + ["-std=c99", Self.check, "-o", exe, "-ldl", "-pthread"])
         try #require(build.succeeded, "pool_check.c: \(build.text.prefix(3000))")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = libraries
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        let r = SystemCompiler(path: exe).run(libraries, environment: environment)
+        return (r.status, r.text)
     }
 
     @Test func workersGiveTheBitsOfOneThreadAcrossCallsCallersForksAndReloads() throws {

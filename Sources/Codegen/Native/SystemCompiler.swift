@@ -51,11 +51,15 @@ public struct SystemCompiler: Sendable {
         return nil
     }
 
-    /// Runs the compiler with `arguments`, collecting stdout and stderr together.
-    public func run(_ arguments: [String]) -> Output {
+    /// Runs the compiler (or any program at `path`) with `arguments`, collecting stdout and
+    /// stderr together; `environment` entries are added to this process's environment.
+    public func run(_ arguments: [String], environment: [String: String] = [:]) -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
