@@ -100,6 +100,40 @@ import LossDSL
         if best >= 1 { #expect(fused, "no path differs from the baseline: contraction did not happen") }
     }
 
+    /// Multiclass rows run four at a time (`CRowGroups`) give the bits of rows run one at a
+    /// time (a build with `LOSSC_NO_ROW_GROUPS`): every multiclass example and random formula,
+    /// float and double, every ISA path (on x86 the AVX2 and AVX-512 copies group rows, the
+    /// baseline copy does not), rows of 7, 81 and 256 classes (grouped) and 300 (not), batches
+    /// that leave 1 to 3 rows after the last group.
+    @Test func rowGroupsGiveTheBitsOfSingleRows() throws {
+        guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
+        let losses = Self.losses.filter { $0.loss.kind == .multiclass }
+        let source = CEmitter.bundle(losses)
+        let grouped = try CHarness.build(source, tag: "groups", compiler: cc, flags: SystemCompiler.optimizeFlags + CHarness.strictFlags)
+        let single = try CHarness.build(source, tag: "single", compiler: cc,
+                                        flags: SystemCompiler.optimizeFlags + CHarness.strictFlags + ["-DLOSSC_NO_ROW_GROUPS"])
+        func compare<T: LossReal>(_ name: String, as: T.Type) throws {
+            let a = try NativeKernel(library: grouped, prefix: name, kind: .multiclass)
+            let b = try NativeKernel(library: single, prefix: name, kind: .multiclass)
+            let setA = unsafeBitCast(try #require(grouped.symbol("\(name)_set_isa")), to: SetInt.self)
+            let setB = unsafeBitCast(try #require(single.symbol("\(name)_set_isa")), to: SetInt.self)
+            for level in 0...max(0, setA(-1)) {
+                #expect(setA(Int32(level)) == level && setB(Int32(level)) == level)
+                for (classes, n) in [(7, 403), (81, 202), (256, 61), (300, 17)] {
+                    let batch = TestInputs.batch(.multiclass, n: n, classes: classes, seed: UInt64(classes), as: T.self)
+                    let x = try #require(a.run(batch)), y = try #require(b.run(batch))
+                    let same = Self.bits(x) == Self.bits(y)  // (a bare comparison would print both arrays)
+                    #expect(same, "\(name) \(T.self) C=\(classes) level \(level): grouped rows differ")
+                }
+            }
+            _ = setA(-1); _ = setB(-1)
+        }
+        for (_, name) in losses {
+            try compare(name, as: Float.self)
+            try compare(name, as: Double.self)
+        }
+    }
+
     /// The check can fail: gcc in GNU mode contracts a*b+c into FMA in the AVX2 and AVX-512
     /// copies only, so focal's paths differ there (skipped on CPUs without AVX2 or without gcc).
     @Test func contractionWouldBeCaught() throws {

@@ -38,11 +38,23 @@ extension CKernelWriter {
             // set before the row's call, cleared after, so the row functions are the same.
             s += "    const int64_t *\(R) labels = job->labels;\n"
             s += "    \(T) onehot_row[LOSSC_ROW];\n    \(T) *onehot = onehot_row;\n    size_t r, k;\n"
+            let groups = hasRowGroups(p)
+            if groups {
+                s += groupGuard + "    \(T) onehot_group[\(Self.groupRows)][LOSSC_GROUP_ROW];\n"
+                s += "    const int grouped = classes <= LOSSC_GROUP_ROW;\n"
+                s += "    (void)onehot_group;  /* (unread by a loss that does not read y) */\n#endif\n"
+            }
             s += "    if (labels) {\n"
             s += "        if (classes > LOSSC_ROW && !(onehot = (\(T) *)malloc(classes * sizeof *onehot))) return NAN;\n"
-            s += "        for (k = 0; k < classes; k++) onehot[k] = 0;\n    }\n"
+            s += "        for (k = 0; k < classes; k++) onehot[k] = 0;\n"
+            if groups {
+                s += groupGuard
+                s += "        if (grouped) for (r = 0; r < \(Self.groupRows); r++) for (k = 0; k < classes; k++) onehot_group[r][k] = 0;\n#endif\n"
+            }
+            s += "    }\n"
             s += "    for (r = b; r < e; r++) {\n        \(T) v;\n"
             s += "        const int64_t c = labels ? labels[r] : 0;\n"
+            if groups { s += groupedRows(p) }
             s += "        if (labels && (c < 0 || c > (int64_t)classes)) {\n"
             s += "            /* ignored (negative): 0; beyond classes: NaN */\n"
             s += "            v = c < 0 ? (\(T))0 : (\(T))NAN;\n"
@@ -151,10 +163,47 @@ extension CKernelWriter {
 
     /// Calls the version that fits: gradient wanted or not, default exponents or not, row
     /// short enough for the cached version or not.
-    func dispatch(_ p: CPrecision, indent: String, call: (Version) -> String) -> String {
-        var conditions: [(String, WritableKeyPath<Version, Bool>)] = [("\(interface.gradientPointer)", \.gradient)]
+    /// Inside the chunk's row loop: when the gradient is wanted, four rows are left and none is
+    /// ignored (or out of range), the group function of the version that fits runs them (see
+    /// `CRowGroups`); the
+    /// losses are summed per row, in row order, as the loop below would.
+    func groupedRows(_ p: CPrecision) -> String {
+        let T = p.cType, grad = interface.gradientPointer, n = Self.groupRows, rows = 0..<n
+        let inRange = rows.map { "labels[r + \($0)] >= 0 && labels[r + \($0)] <= (int64_t)classes" }.joined(separator: " && ")
+        var s = groupGuard
+        s += "        if (grouped && \(grad) && e - r >= \(n) && (!labels || (\(inRange)))) {\n"
+        s += "            \(T) vs[\(n)];\n            int q;\n"
+        s += "            if (labels) for (q = 0; q < \(n); q++) if (labels[r + q] < (int64_t)classes) onehot_group[q][labels[r + q]] = 1;\n"
+        s += dispatch(p, indent: "            ", grouped: true) { v in
+            var args = ["classes"]
+            for q in rows {
+                for name in pointersRead(roots(v)) {
+                    switch name {
+                    case "w": args.append("w[r + \(q)]")
+                    case "y": args.append("labels ? onehot_group[\(q)] : y + (r + \(q)) * classes")
+                    default: args.append("\(name) + (r + \(q)) * classes")
+                    }
+                }
+                if v.gradient { args.append("\(grad) + (r + \(q)) * classes") }
+            }
+            if !invariantsRead(v).isEmpty { args.append("inv") }
+            args.append("vs")
+            return "\(groupName(p, v))(\(args.joined(separator: ", ")));"
+        }
+        s += "            for (q = 0; q < \(n); q++) {\n"
+        s += "                if (labels && labels[r + q] < (int64_t)classes) onehot_group[q][labels[r + q]] = 0;\n"
+        s += "                if (loss) loss[r + q] = vs[q];\n                acc[(r + q - b) & 15] += (double)vs[q];\n            }\n"
+        s += "            r += \(n - 1);  /* and the loop's r++ */\n            continue;\n        }\n#endif\n"
+        return s
+    }
+
+    /// The calls of the versions that fit, nested by condition (gradient wanted, default
+    /// exponents, row cached); `grouped` fixes the first and the last instead (the row groups
+    /// are value + gradient versions on cached rows).
+    func dispatch(_ p: CPrecision, indent: String, grouped: Bool = false, call: (Version) -> String) -> String {
+        var conditions: [(String, WritableKeyPath<Version, Bool>)] = grouped ? [] : [("\(interface.gradientPointer)", \.gradient)]
         if plan.hasFastPath { conditions.append(("fast", \.fast)) }
-        if plan.kind == .multiclass { conditions.append(("classes <= LOSSC_ROW", \.cached)) }
+        if plan.kind == .multiclass && !grouped { conditions.append(("classes <= LOSSC_ROW", \.cached)) }
         func nest(_ level: Int, _ v: Version, _ pad: String) -> String {
             if level == conditions.count { return "\(pad)\(call(v))\n" }
             var yes = v, no = v
@@ -163,6 +212,6 @@ extension CKernelWriter {
             return "\(pad)if (\(conditions[level].0)) {\n" + nest(level + 1, yes, pad + "    ")
                 + "\(pad)} else {\n" + nest(level + 1, no, pad + "    ") + "\(pad)}\n"
         }
-        return nest(0, Version(gradient: false, fast: false), indent)
+        return nest(0, Version(gradient: grouped, fast: false, cached: grouped), indent)
     }
 }

@@ -64,6 +64,11 @@ struct CKernelWriter {
         for v in versions {
             s += plan.kind == .multiclass ? rowFunction(p, v) : blockFunction(p, v)
         }
+        if hasRowGroups(p) {
+            s += groupGuard
+            for v in versions where Self.isGrouped(v) { s += groupFunction(p, v) }
+            s += "#endif\n\n"
+        }
         return s + chunkFunction(p)
     }
 

@@ -32,17 +32,22 @@ public enum CPrelude {
         s += "/* ==== lossc_math.h (branch-free exp/log/log1p/expm1/tanh/sigmoid/softplus), verbatim ==== */\n"
         s += mathHeader + "\n"
         s += "/* ==== lossc emitter helpers ==== */\n\n"
-        s += "#define LOSSC_BLOCK \(block)\n#define LOSSC_ROW \(row)\n\n"
+        s += "#define LOSSC_BLOCK \(block)\n#define LOSSC_ROW \(row)\n#define LOSSC_GROUP_ROW \(CKernelWriter.groupRowClasses)\n\n"
         // The 16-iteration lane loops must be unrolled before vectorizing: left as loops,
         // clang vectorizes them with an interleave that needs 64 iterations and falls back to
         // scalar code. _Pragma is C99; each compiler gets only the pragma it knows.
         s += "#if defined(__clang__)\n#define LOSSC_UNROLL _Pragma(\"clang loop unroll(full)\")\n"
         s += "#elif defined(__GNUC__)\n#define LOSSC_UNROLL _Pragma(\"GCC unroll 16\")\n#else\n#define LOSSC_UNROLL\n#endif\n\n"
         s += "#ifndef LOSSC_RESTRICT\n#define LOSSC_RESTRICT restrict\n#endif\n\n"
+        // The lane helpers must be inlined everywhere: once a file held the four-row group
+        // functions of every version and ISA, gcc's unit-growth limit left 57 calls to them in
+        // each group function, and grouped cross-entropy ran 15% slower than with them inlined.
+        s += "#if defined(__GNUC__)\n#define LOSSC_LANES static inline __attribute__((always_inline))\n"
+        s += "#else\n#define LOSSC_LANES static inline\n#endif\n\n"
         for p in CPrecision.allCases { s += select(p) }
         for p in CPrecision.allCases { s += helpers(p) }
         s += """
-        static inline double lossc_lanes_total(const double acc[16])
+        LOSSC_LANES double lossc_lanes_total(const double acc[16])
         {
             return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])))
                  + (((acc[8] + acc[9]) + (acc[10] + acc[11])) + ((acc[12] + acc[13]) + (acc[14] + acc[15])));
@@ -154,7 +159,7 @@ public enum CPrelude {
     static func lanes(_ p: CPrecision) -> String {
         let T = p.cType, f = p.helperSuffix
         return """
-        static inline void lossc_lanes_add\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_LANES void lossc_lanes_add\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -166,7 +171,7 @@ public enum CPrelude {
         /* The same over a buffer the caller just filled: a non-const pointer, because gcc warns
            (-Wmaybe-uninitialized) when it cannot see that a stack array passed as const T * was
            written by the loop before the call. */
-        static inline void lossc_lanes_addb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_LANES void lossc_lanes_addb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -178,7 +183,7 @@ public enum CPrelude {
         /* A plain ?: here, not lossc_sel: both arms are loaded values (nothing for gcc to sink
            into a branch), and gcc vectorizes the unrolled lanes of a ?: but not of the bit
            select (it kept them scalar: cross-entropy rows ran 1.4x slower than clang's). */
-        static inline void lossc_lanes_max\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_LANES void lossc_lanes_max\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -187,7 +192,7 @@ public enum CPrelude {
             }
             for (l = 0; j + l < m; l++) acc[l] = v[j + l] > acc[l] ? v[j + l] : acc[l];
         }
-        static inline void lossc_lanes_addd\(f)(double acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_LANES void lossc_lanes_addd\(f)(double acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -196,7 +201,7 @@ public enum CPrelude {
             }
             for (l = 0; j + l < m; l++) acc[l] += (double)v[j + l];
         }
-        static inline void lossc_lanes_maxb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_LANES void lossc_lanes_maxb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -205,13 +210,13 @@ public enum CPrelude {
             }
             for (l = 0; j + l < m; l++) acc[l] = v[j + l] > acc[l] ? v[j + l] : acc[l];
         }
-        static inline \(T) lossc_lanes_total\(f)(const \(T) acc[16])
+        LOSSC_LANES \(T) lossc_lanes_total\(f)(const \(T) acc[16])
         {
             return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])))
                  + (((acc[8] + acc[9]) + (acc[10] + acc[11])) + ((acc[12] + acc[13]) + (acc[14] + acc[15])));
         }
         /* The max of the lanes (NaN never wins, as in the reference), 0 if it is not finite. */
-        static inline \(T) lossc_lanes_maxof\(f)(const \(T) acc[16])
+        LOSSC_LANES \(T) lossc_lanes_maxof\(f)(const \(T) acc[16])
         {
             \(T) r = acc[0];
             int l;

@@ -11,6 +11,14 @@ import LossDSL
 /// A statistic over an input itself (`max(x)`, `sum(y)`) folds the input row directly.
 extension CKernelWriter {
     func rowFunction(_ p: CPrecision, _ v: Version) -> String {
+        let row = rowBody(p, v)
+        return "static \(isa.attribute)\(p.cType) \(helperName(p, v))(\(row.parameters.joined(separator: ", ")))\n{\n"
+            + row.body + "    return \(row.result);\n}\n\n"
+    }
+
+    /// A row function's parameters, its body (everything before the `return`, 4-space
+    /// indented: top-level statements and `{ ... }` blocks) and the expression it returns.
+    func rowBody(_ p: CPrecision, _ v: Version) -> (parameters: [String], body: String, result: String) {
         let T = p.cType, R = "LOSSC_RESTRICT"
         let roots = roots(v)
         let program = RowProgram(plan: plan, roots: roots)
@@ -19,7 +27,7 @@ extension CKernelWriter {
         if read.contains("w") { params.append("\(T) w") }
         if !invariantsRead(v).isEmpty { params.append("const \(T) *\(R) inv") }
         if v.gradient { params.append("\(T) *\(R) g") }
-        var s = "static \(isa.attribute)\(T) \(helperName(p, v))(\(params.joined(separator: ", ")))\n{\n" + loadInvariants(p, v)
+        var s = loadInvariants(p, v)
         if v.cached {
             for pass in program.passes {
                 for case .sumExp(let a) in pass.stats { s += "    \(T) e\(a)[LOSSC_ROW];\n" }
@@ -44,7 +52,7 @@ extension CKernelWriter {
             s += vectorStatements(p, nodes, index: "k", v, indent: "            ")
             s += "            g[k] = \(e.name(r));\n        }\n    }\n"
         }
-        return s + "    return \(e.name(plan.loss.value));\n}\n\n"
+        return (params, s, e.name(plan.loss.value))
     }
 
     /// Per-class statements for class-vector nodes at class `index`.
