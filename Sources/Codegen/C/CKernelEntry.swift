@@ -62,14 +62,7 @@ extension CKernelWriter {
             s += "        } else {\n"
             s += "            if (labels && c < (int64_t)classes) onehot[c] = 1;\n"
             s += dispatch(p, indent: "            ") { v in
-                var args = ["classes"]
-                for name in pointersRead(roots(v)) {
-                    switch name {
-                    case "w": args.append("w[r]")
-                    case "y": args.append("labels ? onehot : y + r * classes")
-                    default: args.append("\(name) + r * classes")
-                    }
-                }
+                var args = ["classes"] + rowArguments(v, row: "r", onehot: "onehot")
                 if !invariantsRead(v).isEmpty { args.append("inv") }
                 if v.gradient { args.append("\(grad) + r * classes") }
                 return "v = \(helperName(p, v))(\(args.joined(separator: ", ")));"
@@ -161,12 +154,21 @@ extension CKernelWriter {
         return s
     }
 
-    /// Calls the version that fits: gradient wanted or not, default exponents or not, row
-    /// short enough for the cached version or not.
+    /// The data arguments of a row function for row `row` (a C expression): each input row
+    /// the version reads, its weight, and y from `onehot` when the kernel was given labels.
+    func rowArguments(_ v: Version, row: String, onehot: String) -> [String] {
+        pointersRead(roots(v)).map { name in
+            switch name {
+            case "w": return "w[\(row)]"
+            case "y": return "labels ? \(onehot) : y + \(row) * classes"
+            default: return "\(name) + \(row) * classes"
+            }
+        }
+    }
+
     /// Inside the chunk's row loop: when the gradient is wanted, four rows are left and none is
     /// ignored (or out of range), the group function of the version that fits runs them (see
-    /// `CRowGroups`); the
-    /// losses are summed per row, in row order, as the loop below would.
+    /// `CRowGroups`); the losses are summed per row, in row order, as the loop below would.
     func groupedRows(_ p: CPrecision) -> String {
         let T = p.cType, grad = interface.gradientPointer, n = Self.groupRows, rows = 0..<n
         let inRange = rows.map { "labels[r + \($0)] >= 0 && labels[r + \($0)] <= (int64_t)classes" }.joined(separator: " && ")
@@ -177,13 +179,7 @@ extension CKernelWriter {
         s += dispatch(p, indent: "            ", grouped: true) { v in
             var args = ["classes"]
             for q in rows {
-                for name in pointersRead(roots(v)) {
-                    switch name {
-                    case "w": args.append("w[r + \(q)]")
-                    case "y": args.append("labels ? onehot_group[\(q)] : y + (r + \(q)) * classes")
-                    default: args.append("\(name) + (r + \(q)) * classes")
-                    }
-                }
+                args += rowArguments(v, row: "(r + \(q))", onehot: "onehot_group[\(q)]")
                 if v.gradient { args.append("\(grad) + (r + \(q)) * classes") }
             }
             if !invariantsRead(v).isEmpty { args.append("inv") }
