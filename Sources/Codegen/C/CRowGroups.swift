@@ -5,8 +5,9 @@ import LossDSL
 /// and its log, then the gradient pass, each waiting on the previous pass's lane reduction)
 /// overlaps with the work of the other three. A row of 81 classes is five vectors of 16 per
 /// pass; one row at a time left the core waiting on those chains. Four at a time took the
-/// emitted cross-entropy (C = 81, AVX-512 copy, value + gradient) from 1.38 to 1.00 ns per
-/// logit under gcc and from 1.33 to 0.90 under clang; two at a time gave 1.12 and 1.02.
+/// emitted cross-entropy (C = 81, AVX-512 copy, value + gradient, default flags) from 1.26 to
+/// 0.92 ns per logit under gcc and from 1.19–1.35 to 0.83 under clang (docs/performance.md);
+/// two at a time gave about half of that in a first experiment.
 ///
 /// Each row's statements are the single-row function's (`rowBody`) with its locals renamed
 /// per row, so a row gets the same bits in a group as alone (`CMultiversionTests` compares
@@ -47,6 +48,7 @@ extension CKernelWriter {
     var groupGuard: String {
         "#if !defined(LOSSC_NO_ROW_GROUPS)" + (isa == .baseline ? " && !defined(LOSSC_X86)" : "") + "\n"
     }
+
     /// Most classes a grouped row may have (`LOSSC_GROUP_ROW`).
     static let groupRowClasses = 256
 
