@@ -2,7 +2,8 @@
 """Side-by-side: the library `lossc build` makes (default flags, through ctypes, 1 and 2
 threads) against what a user would pick instead -- torch eager (torchvision's op where one
 exists), torch.compile, JAX jit(value_and_grad), NumPy -- in one process, on the same float32
-data, value + gradient, for focal, BCE, cross-entropy (C = 81) and GIoU.
+data, value + gradient, for focal, BCE, cross-entropy (C = 81) and GIoU. Cross-entropy reads
+int64 class labels everywhere (as torch's F.cross_entropy does; lossc: NAME_labels_f32).
 
 Prints ns per element (a logit for focal/BCE/CE, a box for GIoU), best of --repeat runs, and
 each peer's time over lossc's at the same thread count. A peer that is not installed is
@@ -48,9 +49,7 @@ def data(elements, seed=0):
     d["y"] = (rng.random(elements) < 0.1).astype(f32)
     rows = elements // CLASSES
     d["cx"] = rng.normal(0, 3, (rows, CLASSES)).astype(f32)
-    d["label"] = rng.integers(0, CLASSES, rows)
-    d["cy"] = np.zeros((rows, CLASSES), f32)
-    d["cy"][np.arange(rows), d["label"]] = 1
+    d["label"] = rng.integers(0, CLASSES, rows)  # int64
     boxes = elements // 4
     p = rng.random((boxes, 2)) * 500
     wh = 1 + rng.random((boxes, 2)) * 300
@@ -76,6 +75,8 @@ class Lossc:
                            check=True, capture_output=True)
             lib = ctypes.CDLL(so)
             getattr(lib, f"{name}_f32").restype = ctypes.c_double
+            if name == "cross_entropy":
+                lib.cross_entropy_labels_f32.restype = ctypes.c_double
             getattr(lib, f"{name}_set_isa").restype = ctypes.c_int
             self.libs[name] = lib
         self.isa = self.libs["focal"].focal_set_isa(-1)
@@ -89,7 +90,8 @@ class Lossc:
             rows = d["cx"].shape[0]
             g = np.empty_like(d["cx"])
             w = np.ones(rows, np.float32)
-            return lambda: f(ctypes.c_size_t(rows), ctypes.c_size_t(CLASSES), P(d["cx"]), P(d["cy"]), P(w), None, None, P(g))
+            f = lib.cross_entropy_labels_f32
+            return lambda: f(ctypes.c_size_t(rows), ctypes.c_size_t(CLASSES), P(d["cx"]), P(d["label"]), P(w), None, None, P(g))
         if loss == "giou":
             g = np.empty_like(d["pred"])
             return lambda: f(ctypes.c_size_t(len(d["pred"])), P(d["pred"]), P(d["target"]), None, None, P(g))
@@ -116,14 +118,17 @@ def numpy_fn(loss, d):
             return float(v), g
         return run
     if loss == "cross_entropy":
-        x, y = d["cx"], d["cy"]
+        x, label = d["cx"], d["label"]
+        rows = np.arange(len(label))
 
         def run():
             m = x.max(1, keepdims=True)
             e = np.exp(x - m)
             s = e.sum(1, keepdims=True)
-            logp = x - m - np.log(s)
-            return float(-np.sum(y * logp, dtype=np.float64)), e / s - y
+            logp = x[rows, label] - m[:, 0] - np.log(s[:, 0])
+            g = e / s
+            g[rows, label] -= 1
+            return float(-np.sum(logp, dtype=np.float64)), g
         return run
     p, t = d["pred"], d["target"]
 
@@ -213,8 +218,8 @@ def jax_fn(jax, loss, d):
     def bce(x, y):
         return jnp.sum(jnp.logaddexp(0.0, x) - x * y)
 
-    def ce(x, y):
-        return -jnp.sum(y * jax.nn.log_softmax(x, axis=1))
+    def ce(x, label):
+        return -jnp.sum(jnp.take_along_axis(jax.nn.log_softmax(x, axis=1), label[:, None], axis=1))
 
     def giou(p, t):
         iw = jnp.clip(jnp.minimum(p[:, 2], t[:, 2]) - jnp.maximum(p[:, 0], t[:, 0]), 0)
@@ -225,7 +230,7 @@ def jax_fn(jax, loss, d):
             (jnp.maximum(p[:, 3], t[:, 3]) - jnp.minimum(p[:, 1], t[:, 1])) + 1e-7
         return jnp.sum(1 - (i / u - (e - u) / e))
 
-    f, keys = {"focal": (focal, ("x", "y")), "bce": (bce, ("x", "y")), "cross_entropy": (ce, ("cx", "cy")),
+    f, keys = {"focal": (focal, ("x", "y")), "bce": (bce, ("x", "y")), "cross_entropy": (ce, ("cx", "label")),
                "giou": (giou, ("pred", "target"))}[loss]
     vg = jax.jit(jax.value_and_grad(f))
     a, b = jnp.asarray(d[keys[0]]), jnp.asarray(d[keys[1]])

@@ -68,7 +68,7 @@ def test_lossc_library_matches_torch_and_threads_keep_bits(lossc, tmp_path):
         if loss == "cross_entropy":
             g = np.empty_like(d["cx"])
             w = np.ones(len(d["cx"]), np.float32)
-            lib.cross_entropy_f32(ctypes.c_size_t(len(d["cx"])), ctypes.c_size_t(peers.CLASSES), P(d["cx"]), P(d["cy"]), P(w), None, None, P(g))
+            lib.cross_entropy_labels_f32(ctypes.c_size_t(len(d["cx"])), ctypes.c_size_t(peers.CLASSES), P(d["cx"]), P(d["label"]), P(w), None, None, P(g))
         elif loss == "giou":
             g = np.empty_like(d["pred"])
             lib.giou_f32(ctypes.c_size_t(len(d["pred"])), P(d["pred"]), P(d["target"]), None, None, P(g))
