@@ -37,6 +37,10 @@ public struct Node: Hashable, Sendable {
 public struct Graph: Sendable {
     public private(set) var nodes: [Node] = []
     public private(set) var shapes: [Shape] = []
+    /// Each node's operator, one byte a node: the rewrite rules ask "is this argument a
+    /// constant / a negation?" of random earlier nodes, and on a large formula the byte array
+    /// stays in cache where the 32-byte nodes do not.
+    public private(set) var ops: [Op] = []
     /// Structural key of each node (see `structuralKey`), maintained as nodes are added.
     public private(set) var keys: [UInt64] = []
     private var table = NodeTable()
@@ -48,6 +52,7 @@ public struct Graph: Sendable {
     public init(reservingCapacity capacity: Int) {
         nodes.reserveCapacity(capacity)
         shapes.reserveCapacity(capacity)
+        ops.reserveCapacity(capacity)
         keys.reserveCapacity(capacity)
         table = NodeTable(capacity: capacity)
     }
@@ -65,8 +70,9 @@ public struct Graph: Sendable {
         let id = NodeID(nodes.count)
         nodes.append(node)
         shapes.append(shape ?? inferShape(node))
+        ops.append(node.op)
         keys.append(structuralKey(node))
-        table.insert(node, id: id, in: nodes)
+        table.insert(node, id: id)
         return id
     }
 
@@ -89,10 +95,12 @@ public struct Graph: Sendable {
     public mutating func apply(_ op: Op, _ args: NodeArgs) -> NodeID { add(Node(op: op, args: args)) }
 
     /// The constant value of a node, if it is a constant.
-    public func constantValue(_ id: NodeID) -> Double? {
-        let n = self[id]
-        return n.op == .constant ? n.constant : nil
+    @inline(__always) public func constantValue(_ id: NodeID) -> Double? {
+        ops[Int(id)] == .constant ? nodes[Int(id)].constant : nil
     }
+
+    /// The operator of a node (`self[id].op` without reading the node).
+    @inline(__always) public func op(_ id: NodeID) -> Op { ops[Int(id)] }
 
     /// Marks the nodes reachable from `roots`.
     public func reachable(from roots: [NodeID]) -> [Bool] {

@@ -1,7 +1,9 @@
 /// The hash-consing table of a `Graph`: node -> id, open addressing with linear probing over a
 /// power-of-two array of slots, at most half full. A slot holds an id and the upper half of its
 /// node's hash, so a probe touches the node array only when the hashes agree: inserting a new
-/// node (the common case) reads no node at all.
+/// node (the common case) reads no node at all. The home slot comes from those same stored bits,
+/// so growing the table re-places the slots without reading a node: on a 100k-node formula the
+/// node array is megabytes, and recomputing each hash from it was 5% of compiling.
 ///
 /// A `[Node: NodeID]` dictionary spent most of its time in the standard library's seeded
 /// SipHash of each node (op, three argument ids, constant bits, leaf index), a quarter of
@@ -36,22 +38,26 @@ struct NodeTable: Sendable {
 
     /// The id of a node equal to `node` in `nodes`, or nil.
     func find(_ node: Node, in nodes: [Node]) -> NodeID? {
-        let h = hash(node), tag = h & 0xFFFF_FFFF_0000_0000
-        var i = Int(truncatingIfNeeded: h) & mask
+        let tag = hash(node) & Self.tagMask
+        var i = Self.home(tag) & mask
         while true {
             let s = slots[i]
             if s == Self.empty { return nil }
-            if s & 0xFFFF_FFFF_0000_0000 == tag, nodes[Int(s & 0xFFFF_FFFF)] == node { return NodeID(truncatingIfNeeded: s) }
+            if s & Self.tagMask == tag, nodes[Int(s & 0xFFFF_FFFF)] == node { return NodeID(truncatingIfNeeded: s) }
             i = (i + 1) & mask
         }
     }
 
     /// Records `id` for `node` (not already present; `nodes[id] == node`).
-    mutating func insert(_ node: Node, id: NodeID, in nodes: [Node]) {
-        if 2 * (count + 1) > slots.count { grow(nodes) }
-        place(id, hash: hash(node))
+    mutating func insert(_ node: Node, id: NodeID) {
+        if 2 * (count + 1) > slots.count { grow() }
+        place(hash(node) & Self.tagMask | UInt64(UInt32(bitPattern: id)))
         count += 1
     }
+
+    private static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
+    /// The home slot of a tag, before masking: the tag's own bits (a table of up to 2^32 slots).
+    @inline(__always) static func home(_ slot: UInt64) -> Int { Int(truncatingIfNeeded: slot >> 32) }
 
     private static func size(for capacity: Int) -> Int {
         var size = 16
@@ -59,16 +65,17 @@ struct NodeTable: Sendable {
         return size
     }
 
-    private mutating func grow(_ nodes: [Node]) {
+    private mutating func grow() {
         let old = slots
         slots = [UInt64](repeating: Self.empty, count: old.count * 2)
         mask = slots.count - 1
-        for s in old where s != Self.empty { place(NodeID(truncatingIfNeeded: s), hash: hash(nodes[Int(s & 0xFFFF_FFFF)])) }
+        for s in old where s != Self.empty { place(s) }
     }
 
-    @inline(__always) private mutating func place(_ id: NodeID, hash: UInt64) {
-        var i = Int(truncatingIfNeeded: hash) & mask
+    /// Stores a slot (tag | id) at the first free place from its home.
+    @inline(__always) private mutating func place(_ slot: UInt64) {
+        var i = Self.home(slot) & mask
         while slots[i] != Self.empty { i = (i + 1) & mask }
-        slots[i] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(bitPattern: id))
+        slots[i] = slot
     }
 }

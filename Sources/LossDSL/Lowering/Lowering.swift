@@ -191,7 +191,7 @@ struct Lowering {
     }
 
     mutating func resolve(_ name: String, _ span: SourceSpan) -> NodeID? {
-        if let l = lets[name] { lets[name]!.used = true; return l.node }
+        if let i = lets.index(forKey: name) { lets.values[i].used = true; return lets.values[i].node }  // one hash, not two
         if poisoned.contains(name) { return nil }
         if let i = params.firstIndex(where: { $0.name == name }) { paramUsed[i] = true; return graph.param(i) }
         if kind == .ranking { return rankingResolve(name, span) }

@@ -42,7 +42,7 @@ extension Graph {
             let v = op.apply(c0!, c1 ?? 0, c2 ?? 0)
             if v.isFinite { return constant(v) }
         }
-        func isNeg(_ i: Int) -> NodeID? { self[args[i]].op == .neg ? self[args[i]].args[0] : nil }
+        func isNeg(_ i: Int) -> NodeID? { self.op(args[i]) == .neg ? self[args[i]].args[0] : nil }
         switch op {
         case .neg:
             if let a = isNeg(0) { return a }
@@ -67,7 +67,7 @@ extension Graph {
         case .pow:
             if c1 == 1 { return args[0] }
         case .stopGradient:
-            if c0 != nil || self[args[0]].op == .stopGradient { return args[0] }
+            if c0 != nil || self.op(args[0]) == .stopGradient { return args[0] }
         default: break
         }
         if op.isCommutative, args.count == 2 {
