@@ -36,35 +36,46 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Every function is inlined wherever the compiler allows it to be forced (GCC, clang): the
+   kernels call them in their inner loops, and one call left there stops the loop's
+   vectorization. Left to its own heuristics gcc stops inlining once a translation unit is
+   large (its unit-growth limit): in a file of four losses with per-ISA copies, lossc_expf
+   stayed a call in the cross-entropy kernel, which then ran 5x slower. */
+#if defined(__GNUC__)
+#define LOSSC_MATH_INLINE static inline __attribute__((always_inline))
+#else
+#define LOSSC_MATH_INLINE static inline
+#endif
+
 /* ---- bit casts (memcpy is the well-defined way; it compiles to nothing) ------------- */
 
-static inline uint32_t lossc_impl_bits_f(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline float lossc_impl_from_bits_f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
-static inline uint64_t lossc_impl_bits_d(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline double lossc_impl_from_bits_d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+LOSSC_MATH_INLINE uint32_t lossc_impl_bits_f(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+LOSSC_MATH_INLINE float lossc_impl_from_bits_f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+LOSSC_MATH_INLINE uint64_t lossc_impl_bits_d(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+LOSSC_MATH_INLINE double lossc_impl_from_bits_d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
 /* fabs, not a mask on the bits: both are one AND, but only fabs lets gcc see that
    |-x| = |x|, so the exp(-|x|) of sigmoid(x), sigmoid(-x), softplus(x) and softplus(-x) in one
    loss is computed once (clang sees it either way); gcc's code for focal loss was 1.9x slower. */
-static inline float lossc_impl_abs_f(float x) { return fabsf(x); }
-static inline double lossc_impl_abs_d(double x) { return fabs(x); }
+LOSSC_MATH_INLINE float lossc_impl_abs_f(float x) { return fabsf(x); }
+LOSSC_MATH_INLINE double lossc_impl_abs_d(double x) { return fabs(x); }
 
 /* 2^n for an integer n given in two's complement (uint32 wraps, so no signed overflow);
    the caller guarantees n is in the normal range [-126, 127] ([-1022, 1023] in double). */
-static inline float lossc_impl_pow2_f(uint32_t n) { return lossc_impl_from_bits_f((n + 127u) << 23); }
-static inline double lossc_impl_pow2_d(uint64_t n) { return lossc_impl_from_bits_d((n + 1023u) << 52); }
+LOSSC_MATH_INLINE float lossc_impl_pow2_f(uint32_t n) { return lossc_impl_from_bits_f((n + 127u) << 23); }
+LOSSC_MATH_INLINE double lossc_impl_pow2_d(uint64_t n) { return lossc_impl_from_bits_d((n + 1023u) << 52); }
 
 /* cond ? a : b without a branch. A plain `?:` on floats is compiled by gcc (which honours
    -ftrapping-math by default) as a branch, and gcc then sinks the computation of a or b
    into it and refuses to if-convert the loop ("control flow in loop"). Selecting the bits
    with a mask derived from the comparison keeps the code straight-line for every compiler;
    both gcc and clang turn it into compare + blend. */
-static inline float lossc_impl_select_f(int cond, float a, float b)
+LOSSC_MATH_INLINE float lossc_impl_select_f(int cond, float a, float b)
 {
     uint32_t m = 0u - (uint32_t)cond;
     return lossc_impl_from_bits_f((lossc_impl_bits_f(a) & m) | (lossc_impl_bits_f(b) & ~m));
 }
-static inline double lossc_impl_select_d(int cond, double a, double b)
+LOSSC_MATH_INLINE double lossc_impl_select_d(int cond, double a, double b)
 {
     uint64_t m = 0u - (uint64_t)cond;
     return lossc_impl_from_bits_d((lossc_impl_bits_d(a) & m) | (lossc_impl_bits_d(b) & ~m));
@@ -92,7 +103,7 @@ static inline double lossc_impl_select_d(int cond, double a, double b)
 /* exp(x) = 2^n * exp(r), |r| <= ln2/2; exp(r) = 1 + r + r^2 P(r), P minimax.
    float: max relative error of P after rounding 0.06 * 2^-24; double: 0.10 * 2^-53. */
 
-static inline float lossc_impl_exp_reduced_f(float r)
+LOSSC_MATH_INLINE float lossc_impl_exp_reduced_f(float r)
 {
     float p = 0x1.fffffcp-2f + r * (0x1.555492p-3f + r * (0x1.5558f2p-5f
               + r * (0x1.1239d4p-7f + r * 0x1.6a244cp-10f)));
@@ -100,7 +111,7 @@ static inline float lossc_impl_exp_reduced_f(float r)
     return 1.0f + (r + (r * r) * p);
 }
 
-static inline double lossc_impl_exp_reduced_d(double r)
+LOSSC_MATH_INLINE double lossc_impl_exp_reduced_d(double r)
 {
     /* Estrin's scheme: shorter dependency chain than Horner for degree 9 */
     double r2 = r * r, r4 = r2 * r2;
@@ -113,7 +124,7 @@ static inline double lossc_impl_exp_reduced_d(double r)
     return 1.0 + (r + r2 * p);
 }
 
-static inline float lossc_expf(float x)
+LOSSC_MATH_INLINE float lossc_expf(float x)
 {
     /* Past these bounds the result is already inf or 0; clamping keeps n in [-152, 129] so
        the two scale factors below are normal numbers. NaN passes (comparisons are false). */
@@ -131,7 +142,7 @@ static inline float lossc_expf(float x)
     return (e * lossc_impl_pow2_f(a)) * lossc_impl_pow2_f(n - a);
 }
 
-static inline double lossc_exp(double x)
+LOSSC_MATH_INLINE double lossc_exp(double x)
 {
     double xc = lossc_impl_select_d(x > 710.0, 710.0, x);  /* n in [-1077, 1025] */
     xc = lossc_impl_select_d(xc < -746.0, -746.0, xc);
@@ -151,7 +162,7 @@ static inline double lossc_exp(double x)
    exactly, so the result is rounded essentially once (rounding em first cost up to 1.5 ulp
    when n = 1); the final doubling overflows to inf exactly when the true result does. */
 
-static inline float lossc_impl_expm1_f(float xc)   /* xc in [-20, 89] or NaN */
+LOSSC_MATH_INLINE float lossc_impl_expm1_f(float xc)   /* xc in [-20, 89] or NaN */
 {
     float k = xc * LOSSC_LOG2E_F + LOSSC_ROUND_F;
     float nf = k - LOSSC_ROUND_F;
@@ -166,7 +177,7 @@ static inline float lossc_impl_expm1_f(float xc)   /* xc in [-20, 89] or NaN */
     return 2.0f * (hi + (lo + a * t));
 }
 
-static inline double lossc_impl_expm1_d(double xc)  /* xc in [-40, 710] or NaN */
+LOSSC_MATH_INLINE double lossc_impl_expm1_d(double xc)  /* xc in [-40, 710] or NaN */
 {
     double k = xc * LOSSC_LOG2E_D + LOSSC_ROUND_D;
     double nf = k - LOSSC_ROUND_D;
@@ -187,7 +198,7 @@ static inline double lossc_impl_expm1_d(double xc)  /* xc in [-40, 710] or NaN *
     return 2.0 * (hi + (lo + a * t));
 }
 
-static inline float lossc_expm1f(float x)
+LOSSC_MATH_INLINE float lossc_expm1f(float x)
 {
     /* below -20 the result rounds to -1; above 89 it overflows (89 still gives inf) */
     float xc = lossc_impl_select_f(x > 89.0f, 89.0f, x);
@@ -197,7 +208,7 @@ static inline float lossc_expm1f(float x)
     return lossc_impl_select_f(lossc_impl_abs_f(x) < 0x1p-25f, x, y);
 }
 
-static inline double lossc_expm1(double x)
+LOSSC_MATH_INLINE double lossc_expm1(double x)
 {
     double xc = lossc_impl_select_d(x > 710.0, 710.0, x);
     xc = lossc_impl_select_d(xc < -40.0, -40.0, xc);
@@ -212,7 +223,7 @@ static inline double lossc_expm1(double x)
    small to large so the rounding errors of the small ones are scaled down by |s| < 0.18.
    c is an extra tiny correction (log1p's rounding error of 1+x, divided by 1+x). */
 
-static inline float lossc_impl_log_kernel_f(float f, float e, float c)
+LOSSC_MATH_INLINE float lossc_impl_log_kernel_f(float f, float e, float c)
 {
     float s = f / (2.0f + f);
     float z = s * s;
@@ -221,7 +232,7 @@ static inline float lossc_impl_log_kernel_f(float f, float e, float c)
     return e * LOSSC_LN2_HI_F - ((hfsq - (s * (hfsq + R) + (e * LOSSC_LN2_LO_F + c))) - f);
 }
 
-static inline double lossc_impl_log_kernel_d(double f, double e, double c)
+LOSSC_MATH_INLINE double lossc_impl_log_kernel_d(double f, double e, double c)
 {
     double s = f / (2.0 + f);
     double z = s * s, z2 = z * z, z4 = z2 * z2;
@@ -236,21 +247,21 @@ static inline double lossc_impl_log_kernel_d(double f, double e, double c)
 /* Split a positive normal x into 2^e * m, m in [sqrt2/2, sqrt2): adding (1.0 - sqrt2/2) in
    bit space carries into the exponent field exactly when m >= sqrt2/2 would need e + 1.
    The exponent becomes a float via the magic-number trick (exact, no int->float convert). */
-static inline float lossc_impl_split_f(float x, float *e)
+LOSSC_MATH_INLINE float lossc_impl_split_f(float x, float *e)
 {
     uint32_t ix = lossc_impl_bits_f(x) + (0x3f800000u - 0x3f3504f3u);
     *e = lossc_impl_from_bits_f(0x4b000000u | (ix >> 23)) - (0x1p23f + 127.0f);
     return lossc_impl_from_bits_f((ix & 0x007fffffu) + 0x3f3504f3u);
 }
 
-static inline double lossc_impl_split_d(double x, double *e)
+LOSSC_MATH_INLINE double lossc_impl_split_d(double x, double *e)
 {
     uint64_t ix = lossc_impl_bits_d(x) + (UINT64_C(0x3ff0000000000000) - UINT64_C(0x3fe6a09e667f3bcd));
     *e = lossc_impl_from_bits_d(UINT64_C(0x4330000000000000) | (ix >> 52)) - (0x1p52 + 1023.0);
     return lossc_impl_from_bits_d((ix & UINT64_C(0x000fffffffffffff)) + UINT64_C(0x3fe6a09e667f3bcd));
 }
 
-static inline float lossc_logf(float x)
+LOSSC_MATH_INLINE float lossc_logf(float x)
 {
     /* subnormals: scale into the normal range first, then subtract the 23 from e */
     float xs = lossc_impl_select_f(x < 0x1p-126f, x * 0x1p23f, x);
@@ -264,7 +275,7 @@ static inline float lossc_logf(float x)
     return lossc_impl_select_f(x > 0.0f, y, zero_or_neg);
 }
 
-static inline double lossc_log(double x)
+LOSSC_MATH_INLINE double lossc_log(double x)
 {
     double xs = lossc_impl_select_d(x < 0x1p-1022, x * 0x1p54, x);
     double eoff = lossc_impl_select_d(x < 0x1p-1022, -54.0, 0.0);
@@ -280,7 +291,7 @@ static inline double lossc_log(double x)
 /* log1p(x) = log(u) + c/u where u = fl(1 + x) and c = (1 + x) - u is recovered exactly
    (Fast2Sum: subtract the larger operand first). Valid for x > -1 (u >= 2^-24 is normal). */
 
-static inline float lossc_impl_log1p_f(float x)
+LOSSC_MATH_INLINE float lossc_impl_log1p_f(float x)
 {
     float u = 1.0f + x;
     float c_small = x - (u - 1.0f);  /* |x| <= 1: u - 1 is exact */
@@ -291,7 +302,7 @@ static inline float lossc_impl_log1p_f(float x)
     return lossc_impl_log_kernel_f(m - 1.0f, e, c / u);
 }
 
-static inline double lossc_impl_log1p_d(double x)
+LOSSC_MATH_INLINE double lossc_impl_log1p_d(double x)
 {
     double u = 1.0 + x;
     double c_small = x - (u - 1.0);
@@ -302,7 +313,7 @@ static inline double lossc_impl_log1p_d(double x)
     return lossc_impl_log_kernel_d(m - 1.0, e, c / u);
 }
 
-static inline float lossc_log1pf(float x)
+LOSSC_MATH_INLINE float lossc_log1pf(float x)
 {
     float y = lossc_impl_log1p_f(x);
     /* log1p(+inf) = +inf, NaN -> NaN, log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(-0) = -0 */
@@ -312,7 +323,7 @@ static inline float lossc_log1pf(float x)
     return lossc_impl_select_f(x == 0.0f, x, y);
 }
 
-static inline double lossc_log1p(double x)
+LOSSC_MATH_INLINE double lossc_log1p(double x)
 {
     double y = lossc_impl_log1p_d(x);
     double m1_or_less = lossc_impl_select_d(x == -1.0, -(double)INFINITY, (double)NAN);
@@ -329,7 +340,7 @@ static inline double lossc_log1p(double x)
    tiny negative). The clamp keeps em finite; from it on, 1 - q rounds to 1. The sign is
    copied back with a bit operation, which also makes tanh(-0) = -0 and keeps NaN. */
 
-static inline float lossc_tanhf(float x)
+LOSSC_MATH_INLINE float lossc_tanhf(float x)
 {
     float ax = lossc_impl_abs_f(x);
     float axc = lossc_impl_select_f(ax > 9.5f, 9.5f, ax);  /* tanh(9.5) rounds to 1 in float */
@@ -342,7 +353,7 @@ static inline float lossc_tanhf(float x)
     return lossc_impl_select_f(ax < 0x1p-12f, x, y);
 }
 
-static inline double lossc_tanh(double x)
+LOSSC_MATH_INLINE double lossc_tanh(double x)
 {
     double ax = lossc_impl_abs_d(x);
     double axc = lossc_impl_select_d(ax > 20.0, 20.0, ax);  /* tanh(20) rounds to 1 in double */
@@ -358,14 +369,14 @@ static inline double lossc_tanh(double x)
 /* sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, e = exp(-|x|) in [0, 1]: never
    overflows, and for very negative x the result is e itself (subnormal, then 0). */
 
-static inline float lossc_sigmoidf(float x)
+LOSSC_MATH_INLINE float lossc_sigmoidf(float x)
 {
     float e = lossc_expf(-lossc_impl_abs_f(x));
     float num = lossc_impl_select_f(x >= 0.0f, 1.0f, e);
     return num / (1.0f + e);
 }
 
-static inline double lossc_sigmoid(double x)
+LOSSC_MATH_INLINE double lossc_sigmoid(double x)
 {
     double e = lossc_exp(-lossc_impl_abs_d(x));
     double num = lossc_impl_select_d(x >= 0.0, 1.0, e);
@@ -377,7 +388,7 @@ static inline double lossc_sigmoid(double x)
    neither term overflows, and both are >= 0, so their sum does not cancel. NaN propagates
    through exp and log1p; softplus(-inf) = 0, softplus(+inf) = +inf. */
 
-static inline float lossc_softplusf(float x)
+LOSSC_MATH_INLINE float lossc_softplusf(float x)
 {
     float e = lossc_expf(-lossc_impl_abs_f(x));
     float l = lossc_impl_log1p_f(e);
@@ -385,7 +396,7 @@ static inline float lossc_softplusf(float x)
     return pos + l;
 }
 
-static inline double lossc_softplus(double x)
+LOSSC_MATH_INLINE double lossc_softplus(double x)
 {
     double e = lossc_exp(-lossc_impl_abs_d(x));
     double l = lossc_impl_log1p_d(e);
@@ -403,5 +414,6 @@ static inline double lossc_softplus(double x)
 #undef LOSSC_ROUND_BITS_F
 #undef LOSSC_ROUND_D
 #undef LOSSC_ROUND_BITS_D
+#undef LOSSC_MATH_INLINE
 
 #endif /* LOSSC_MATH_H */

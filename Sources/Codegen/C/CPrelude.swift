@@ -3,8 +3,9 @@
 /// operator-table `helper` spelling, vectorizable wrappers for the libm functions that have a
 /// branch-free version, a vectorizable `pow`, and the lane-explicit reductions.
 ///
-/// All helpers are `static inline`, so unused ones cost nothing and draw no warning, and two
-/// emitted files linked together do not clash.
+/// All helpers are `static inline` (forced inline under GCC and clang: `LOSSC_INLINE`), so
+/// unused ones cost nothing and draw no warning, and two emitted files linked together do not
+/// clash.
 public enum CPrelude {
     /// libm functions (operator-table `libm` spellings) that the emitted code computes with a
     /// branch-free helper `lossc_NAME_f` / `lossc_NAME_d` instead of the C library.
@@ -39,15 +40,16 @@ public enum CPrelude {
         s += "#if defined(__clang__)\n#define LOSSC_UNROLL _Pragma(\"clang loop unroll(full)\")\n"
         s += "#elif defined(__GNUC__)\n#define LOSSC_UNROLL _Pragma(\"GCC unroll 16\")\n#else\n#define LOSSC_UNROLL\n#endif\n\n"
         s += "#ifndef LOSSC_RESTRICT\n#define LOSSC_RESTRICT restrict\n#endif\n\n"
-        // The lane helpers must be inlined everywhere: once a file held the four-row group
-        // functions of every version and ISA, gcc's unit-growth limit left 57 calls to them in
-        // each group function, and grouped cross-entropy ran 15% slower than with them inlined.
-        s += "#if defined(__GNUC__)\n#define LOSSC_LANES static inline __attribute__((always_inline))\n"
-        s += "#else\n#define LOSSC_LANES static inline\n#endif\n\n"
+        // The helpers must be inlined everywhere (as lossc_math.h's functions are): once a file
+        // held the four-row group functions of every version and ISA, gcc's unit-growth limit
+        // left 57 calls to the lane helpers in each group function, and grouped cross-entropy
+        // ran 15% slower than with them inlined.
+        s += "#if defined(__GNUC__)\n#define LOSSC_INLINE static inline __attribute__((always_inline))\n"
+        s += "#else\n#define LOSSC_INLINE static inline\n#endif\n\n"
         for p in CPrecision.allCases { s += select(p) }
         for p in CPrecision.allCases { s += helpers(p) }
         s += """
-        LOSSC_LANES double lossc_lanes_total(const double acc[16])
+        LOSSC_INLINE double lossc_lanes_total(const double acc[16])
         {
             return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])))
                  + (((acc[8] + acc[9]) + (acc[10] + acc[11])) + ((acc[12] + acc[13]) + (acc[14] + acc[15])));
@@ -70,7 +72,7 @@ public enum CPrelude {
         return """
         /* c ? a : b without a branch (gcc keeps a float ?: as a branch and then will not
            vectorize the loop; a bit select becomes compare + blend in every compiler). */
-        static inline \(T) lossc_sel\(f)(int c, \(T) a, \(T) b)
+        LOSSC_INLINE \(T) lossc_sel\(f)(int c, \(T) a, \(T) b)
         {
             \(bits) ua, ub, m = (\(bits))0 - (\(bits))c;
             \(T) r;
@@ -89,28 +91,28 @@ public enum CPrelude {
         func lit(_ v: Double) -> String { CLiteral.c(v, p) }
         var s = "/* -- \(T) -- */\n"
         for fn in ["exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus"] {
-            s += "static inline \(T) lossc_\(fn)\(f)(\(T) a) { return lossc_\(fn)\(m)(a); }\n"
+            s += "LOSSC_INLINE \(T) lossc_\(fn)\(f)(\(T) a) { return lossc_\(fn)\(m)(a); }\n"
         }
         let zero = lit(0), one = lit(1), two = lit(2)
         let sqrt = "sqrt" + m, fabs = "fabs" + m
         s += """
-        static inline \(T) lossc_relu\(f)(\(T) a) { return lossc_sel\(f)(a > \(zero), a, lossc_sel\(f)(a != a, a, \(zero))); }
-        static inline \(T) lossc_min\(f)(\(T) a, \(T) b) { return lossc_sel\(f)(b < a, b, a); }
-        static inline \(T) lossc_max\(f)(\(T) a, \(T) b) { return lossc_sel\(f)(b > a, b, a); }
-        static inline \(T) lossc_select\(f)(\(T) c, \(T) a, \(T) b) { return lossc_sel\(f)(c > \(zero), a, b); }
-        static inline \(T) lossc_step\(f)(\(T) a) { return lossc_sel\(f)(a > \(zero), \(one), \(zero)); }
-        static inline \(T) lossc_sign\(f)(\(T) a)
+        LOSSC_INLINE \(T) lossc_relu\(f)(\(T) a) { return lossc_sel\(f)(a > \(zero), a, lossc_sel\(f)(a != a, a, \(zero))); }
+        LOSSC_INLINE \(T) lossc_min\(f)(\(T) a, \(T) b) { return lossc_sel\(f)(b < a, b, a); }
+        LOSSC_INLINE \(T) lossc_max\(f)(\(T) a, \(T) b) { return lossc_sel\(f)(b > a, b, a); }
+        LOSSC_INLINE \(T) lossc_select\(f)(\(T) c, \(T) a, \(T) b) { return lossc_sel\(f)(c > \(zero), a, b); }
+        LOSSC_INLINE \(T) lossc_step\(f)(\(T) a) { return lossc_sel\(f)(a > \(zero), \(one), \(zero)); }
+        LOSSC_INLINE \(T) lossc_sign\(f)(\(T) a)
         {
             return lossc_sel\(f)(a > \(zero), \(one), lossc_sel\(f)(a < \(zero), \(lit(-1)), a));
         }
         /* (gud(pi a/4) 2/pi + 1)/2 = (2/pi) atan(e^(pi a/4)): no cancellation in the negative tail */
-        static inline \(T) lossc_scaled_gd\(f)(\(T) a)
+        LOSSC_INLINE \(T) lossc_scaled_gd\(f)(\(T) a)
         {
             return \(lit(2 / Double.pi)) * atan\(m)(lossc_exp\(m)(\(lit(Double.pi / 4)) * a));
         }
         /* (h/s + 1)/2 with h = a/2, s = sqrt(1+h^2) (as |h| sqrt(1+1/h^2) for |h| > 1, finite up to
            infinite h); for h < 0 the sum cancels, and equals 1/(2 s (s - h)) since (s+h)(s-h) = 1 */
-        static inline \(T) lossc_scaled_alf\(f)(\(T) a)
+        LOSSC_INLINE \(T) lossc_scaled_alf\(f)(\(T) a)
         {
             const \(T) h = a / \(two);
             const \(T) ah = \(fabs)(h);
@@ -121,8 +123,8 @@ public enum CPrelude {
             return lossc_sel\(f)(h < \(zero), neg, pos);
         }
         /* (1 + erf(sqrt(pi) a/4))/2 as erfc(-sqrt(pi) a/4)/2: no cancellation for a << 0 */
-        static inline \(T) lossc_scaled_erf\(f)(\(T) a) { return erfc\(m)(\(lit(-Double.pi.squareRoot() / 4)) * a) / \(two); }
-        static inline \(T) lossc_scaled_erfc\(f)(\(T) a) { return erfc\(m)(\(lit(Double.pi.squareRoot() / 4)) * a) / \(two); }
+        LOSSC_INLINE \(T) lossc_scaled_erf\(f)(\(T) a) { return erfc\(m)(\(lit(-Double.pi.squareRoot() / 4)) * a) / \(two); }
+        LOSSC_INLINE \(T) lossc_scaled_erfc\(f)(\(T) a) { return erfc\(m)(\(lit(Double.pi.squareRoot() / 4)) * a) / \(two); }
 
         """
         s += powHelper(p)
@@ -137,7 +139,7 @@ public enum CPrelude {
     static func powHelper(_ p: CPrecision) -> String {
         let T = p.cType, f = p.helperSuffix
         return """
-        static inline \(T) lossc_pow\(f)(\(T) a, \(T) b)
+        LOSSC_INLINE \(T) lossc_pow\(f)(\(T) a, \(T) b)
         {
             const double da = (double)a, db = (double)b;
             const double bb = fabs(db);
@@ -159,7 +161,7 @@ public enum CPrelude {
     static func lanes(_ p: CPrecision) -> String {
         let T = p.cType, f = p.helperSuffix
         return """
-        LOSSC_LANES void lossc_lanes_add\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_INLINE void lossc_lanes_add\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -171,7 +173,7 @@ public enum CPrelude {
         /* The same over a buffer the caller just filled: a non-const pointer, because gcc warns
            (-Wmaybe-uninitialized) when it cannot see that a stack array passed as const T * was
            written by the loop before the call. */
-        LOSSC_LANES void lossc_lanes_addb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_INLINE void lossc_lanes_addb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -183,7 +185,7 @@ public enum CPrelude {
         /* A plain ?: here, not lossc_sel: both arms are loaded values (nothing for gcc to sink
            into a branch), and gcc vectorizes the unrolled lanes of a ?: but not of the bit
            select (it kept them scalar: cross-entropy rows ran 1.4x slower than clang's). */
-        LOSSC_LANES void lossc_lanes_max\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_INLINE void lossc_lanes_max\(f)(\(T) acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -192,7 +194,7 @@ public enum CPrelude {
             }
             for (l = 0; j + l < m; l++) acc[l] = v[j + l] > acc[l] ? v[j + l] : acc[l];
         }
-        LOSSC_LANES void lossc_lanes_addd\(f)(double acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_INLINE void lossc_lanes_addd\(f)(double acc[16], const \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -201,7 +203,7 @@ public enum CPrelude {
             }
             for (l = 0; j + l < m; l++) acc[l] += (double)v[j + l];
         }
-        LOSSC_LANES void lossc_lanes_maxb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
+        LOSSC_INLINE void lossc_lanes_maxb\(f)(\(T) acc[16], \(T) *LOSSC_RESTRICT v, size_t m)
         {
             size_t j = 0, l;
             for (; j + 16 <= m; j += 16) {
@@ -210,13 +212,13 @@ public enum CPrelude {
             }
             for (l = 0; j + l < m; l++) acc[l] = v[j + l] > acc[l] ? v[j + l] : acc[l];
         }
-        LOSSC_LANES \(T) lossc_lanes_total\(f)(const \(T) acc[16])
+        LOSSC_INLINE \(T) lossc_lanes_total\(f)(const \(T) acc[16])
         {
             return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])))
                  + (((acc[8] + acc[9]) + (acc[10] + acc[11])) + ((acc[12] + acc[13]) + (acc[14] + acc[15])));
         }
         /* The max of the lanes (NaN never wins, as in the reference), 0 if it is not finite. */
-        LOSSC_LANES \(T) lossc_lanes_maxof\(f)(const \(T) acc[16])
+        LOSSC_INLINE \(T) lossc_lanes_maxof\(f)(const \(T) acc[16])
         {
             \(T) r = acc[0];
             int l;

@@ -24,6 +24,11 @@ enum BenchCBaselines {
     static let template = #"""
 /* ==== hand-written baseline ==== */
 #define HAND_BLOCK 256
+/* max/min as ?: of two plain values, which gcc and clang both turn into vector max/min or a
+   blend. fmaxf/fminf vectorize under clang only: gcc (without -ffinite-math-only) keeps them
+   as libm calls, and one such call left the whole gcc loop scalar, 15-20x slower. */
+#define HAND_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define HAND_MIN(a, b) ((a) < (b) ? (a) : (b))
 static void hand_lanes(double acc[8], const float *v, size_t m)
 {
     size_t j = 0, l;
@@ -50,8 +55,8 @@ static void hand_focal_block(size_t m, const float *restrict x, const float *res
         const float r = 1.0f / (1.0f + e);
         const float p = xi >= 0.0f ? r : e * r;    /* sigmoid(x) */
         const float q = xi >= 0.0f ? e * r : r;    /* sigmoid(-x) = 1 - p */
-        const float logp = -(fmaxf(-xi, 0.0f) + l1p);
-        const float logq = -(fmaxf(xi, 0.0f) + l1p);
+        const float logp = -(HAND_MAX(-xi, 0.0f) + l1p);
+        const float logq = -(HAND_MAX(xi, 0.0f) + l1p);
         const float pos = alpha * q * q, neg = (1.0f - alpha) * p * p;
         loss[i] = -yi * pos * logp - (1.0f - yi) * neg * logq;
         grad[i] = yi * pos * (2.0f * p * logp - q) + (1.0f - yi) * neg * (p - 2.0f * q * logq);
@@ -79,7 +84,7 @@ static void hand_bce_block(size_t m, const float *restrict x, const float *restr
         const float e = EXPF(-fabsf(xi));
         const float r = 1.0f / (1.0f + e);
         const float p = xi >= 0.0f ? r : e * r;
-        loss[i] = fmaxf(xi, 0.0f) - xi * yi + LOG1PF(e);
+        loss[i] = HAND_MAX(xi, 0.0f) - xi * yi + LOG1PF(e);
         grad[i] = p - yi;
     }
 }
@@ -139,13 +144,13 @@ static void hand_giou_block(size_t m, const float *restrict pred, const float *r
     for (i = 0; i < m; i++) {
         const float x1 = pred[4 * i], y1 = pred[4 * i + 1], x2 = pred[4 * i + 2], y2 = pred[4 * i + 3];
         const float tx1 = target[4 * i], ty1 = target[4 * i + 1], tx2 = target[4 * i + 2], ty2 = target[4 * i + 3];
-        const float iwr = fminf(x2, tx2) - fmaxf(x1, tx1), ihr = fminf(y2, ty2) - fmaxf(y1, ty1);
-        const float iw = fmaxf(iwr, 0.0f), ih = fmaxf(ihr, 0.0f);
+        const float iwr = HAND_MIN(x2, tx2) - HAND_MAX(x1, tx1), ihr = HAND_MIN(y2, ty2) - HAND_MAX(y1, ty1);
+        const float iw = HAND_MAX(iwr, 0.0f), ih = HAND_MAX(ihr, 0.0f);
         const float inter = iw * ih;
         const float w = x2 - x1, h = y2 - y1;
         const float u = (w * h + (tx2 - tx1) * (ty2 - ty1) - inter) + 1e-7f;
-        const float ewr = fmaxf(x2, tx2) - fminf(x1, tx1), ehr = fmaxf(y2, ty2) - fminf(y1, ty1);
-        const float ew = fmaxf(ewr, 0.0f), eh = fmaxf(ehr, 0.0f);
+        const float ewr = HAND_MAX(x2, tx2) - HAND_MIN(x1, tx1), ehr = HAND_MAX(y2, ty2) - HAND_MIN(y1, ty1);
+        const float ew = HAND_MAX(ewr, 0.0f), eh = HAND_MAX(ehr, 0.0f);
         const float e = ew * eh + 1e-7f;
         loss[i] = 1.0f - (inter / u - (e - u) / e);
         const float di_x1 = iwr > 0.0f ? (x1 > tx1 ? -ih : 0.0f) : 0.0f, di_x2 = iwr > 0.0f ? (x2 < tx2 ? ih : 0.0f) : 0.0f;
