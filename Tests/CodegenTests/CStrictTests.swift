@@ -30,6 +30,19 @@ import LossDSL
             let out = cc.run([opt, "-fno-math-errno"] + CHarness.strictFlags + ["-c", c, "-o", dir.appendingPathComponent("b.o").path])
             #expect(out.succeeded && out.text.isEmpty, "\(name) \(opt):\n\(out.text.prefix(3000))")
         }
+        // Every math function and helper is inlined, even in a file this large (gcc's
+        // unit-growth limit once left lossc_expf a call in a kernel loop): no body of one is
+        // left in the -O3 object. The names come from the prelude's own definitions.
+        let helpers = Set(CPrelude.text.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("LOSSC_MATH_INLINE ") || line.hasPrefix("LOSSC_INLINE ") else { return nil }
+            return line.split(separator: "(").first?.split(separator: " ").last.map(String.init)
+        })
+        #expect(helpers.count > 40 && helpers.contains("lossc_expf") && helpers.contains("lossc_lanes_add_f"), "\(helpers.sorted())")
+        if let nm = SystemCompiler.named("nm") {
+            let symbols = nm.run([dir.appendingPathComponent("b.o").path])
+            let left = Set(symbols.text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }).intersection(helpers)
+            #expect(symbols.succeeded && left.isEmpty, "\(name) -O3 left these helpers out of line: \(left.sorted())")
+        }
         // A single emitted pair: the .c alone, and the .h included by C and by C++.
         let focal = try #require(EmittedExampleTests.examples.first { $0.name == "focal" }).loss
         let pair = CEmitter.emit(focal)
