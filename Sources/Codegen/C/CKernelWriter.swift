@@ -13,6 +13,14 @@ struct CKernelWriter {
     let interface: CInterface
     /// The ISA path whose copy is being written (the function names carry its suffix).
     var isa: CISA = .baseline
+    /// The precisions whose kernels group rows (`hasRowGroups`), decided once: the answer
+    /// writes the row bodies to count their lines, and every ISA copy asks.
+    private(set) var groupedPrecisions: Set<CPrecision> = []
+
+    init(interface: CInterface) {
+        self.interface = interface
+        groupedPrecisions = Set(CPrecision.allCases.filter(decideRowGroups))
+    }
     var plan: KernelPlan { interface.plan }
     var graph: Graph { plan.graph }
     var prefix: String { interface.prefix }

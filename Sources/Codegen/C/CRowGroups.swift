@@ -34,7 +34,10 @@ extension CKernelWriter {
     /// (gcc: a cross-entropy library took 3.1 s to build, 8.2 s with groups in both precisions,
     /// 6.4 s in float only); float is what training runs, and double keeps one row at a time
     /// (the same bits either way).
-    func hasRowGroups(_ p: CPrecision) -> Bool {
+    func hasRowGroups(_ p: CPrecision) -> Bool { groupedPrecisions.contains(p) }
+
+    /// `hasRowGroups`, computed (once, by `init`).
+    func decideRowGroups(_ p: CPrecision) -> Bool {
         guard plan.kind == .multiclass, p == .f32 else { return false }
         return versions.filter(Self.isGrouped).allSatisfy { v in
             rowBody(p, v).body.reduce(0) { $1 == "\n" ? $0 + 1 : $0 } <= Self.groupBodyLines
