@@ -146,8 +146,16 @@ struct CKernelWriter {
         if !invariantsRead(v).isEmpty { params.append("const \(T) *\(R) inv") }
         params.append("\(T) *\(R) lo")
         if v.gradient { params.append("\(T) *\(R) g") }
+        let grads = v.gradient ? plan.loss.gradient : []
+        // Box gradients go to one stack row per coordinate, then a second loop interleaves them
+        // into g's [n][4]: gcc (12) stores an interleaved group of four from the main loop as 64
+        // scalar stores per 16 boxes, the bound of its GIoU loop (1.76 ns/box; 1.29 this way,
+        // clang's speed). Both loops vectorize under gcc and clang; the values are the same.
+        let byCoordinate = grads.count > 1
         var s = "static \(isa.attribute)void \(helperName(p, v))(\(params.joined(separator: ", ")))\n{\n"
-        s += load + "    size_t j;\n    for (j = 0; j < m; j++) {\n"
+        s += load + "    size_t j;\n"
+        if byCoordinate { s += "    \(T) gc[\(grads.count)][LOSSC_BLOCK];\n" }
+        s += "    for (j = 0; j < m; j++) {\n"
         let e = CExpression(plan: plan, precision: p, fast: v.fast)
         for id in nodes {
             let n = graph[id]
@@ -158,12 +166,15 @@ struct CKernelWriter {
             }
         }
         s += "        lo[j] = \(e.name(plan.loss.value));\n"
-        if v.gradient {
-            let grads = plan.loss.gradient
-            for (c, r) in grads.enumerated() {
-                s += grads.count == 1 ? "        g[j] = \(e.name(r));\n" : "        g[4 * j + \(c)] = \(e.name(r));\n"
-            }
+        for (c, r) in grads.enumerated() {
+            s += byCoordinate ? "        gc[\(c)][j] = \(e.name(r));\n" : "        g[j] = \(e.name(r));\n"
         }
-        return s + "    }\n}\n\n"
+        s += "    }\n"
+        if byCoordinate {
+            s += "    for (j = 0; j < m; j++) {\n"
+            for c in grads.indices { s += "        g[\(grads.count) * j + \(c)] = gc[\(c)][j];\n" }
+            s += "    }\n"
+        }
+        return s + "}\n\n"
     }
 }
