@@ -66,13 +66,12 @@ public struct Graph: Sendable {
     /// the shape is derived here from the arguments.
     @discardableResult
     public mutating func add(_ node: Node, shape: Shape? = nil) -> NodeID {
-        if let id = table.find(node, in: nodes) { return id }
-        let id = NodeID(nodes.count)
+        let (id, found) = table.findOrInsert(node, id: NodeID(nodes.count), in: nodes)
+        if found { return id }
         nodes.append(node)
         shapes.append(shape ?? inferShape(node))
         ops.append(node.op)
         keys.append(structuralKey(node))
-        table.insert(node, id: id)
         return id
     }
 

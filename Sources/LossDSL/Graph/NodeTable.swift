@@ -36,23 +36,23 @@ struct NodeTable: Sendable {
         return mix(x ^ n.args.packed.high ^ UInt64(UInt32(bitPattern: n.index)) << 40)
     }
 
-    /// The id of a node equal to `node` in `nodes`, or nil.
-    func find(_ node: Node, in nodes: [Node]) -> NodeID? {
+    /// The id of a node equal to `node` in `nodes`; when there is none, `id` is recorded for it
+    /// in the empty slot the search ended on (the caller then appends `node` as `nodes[id]`).
+    /// One hash and one probe walk serve both the lookup and the insertion.
+    mutating func findOrInsert(_ node: Node, id: NodeID, in nodes: [Node]) -> (id: NodeID, found: Bool) {
+        if 2 * (count + 1) > slots.count { grow() }
         let tag = hash(node) & Self.tagMask
         var i = Self.home(tag) & mask
         while true {
             let s = slots[i]
-            if s == Self.empty { return nil }
-            if s & Self.tagMask == tag, nodes[Int(s & 0xFFFF_FFFF)] == node { return NodeID(truncatingIfNeeded: s) }
+            if s == Self.empty {
+                slots[i] = tag | UInt64(UInt32(bitPattern: id))
+                count += 1
+                return (id, false)
+            }
+            if s & Self.tagMask == tag, nodes[Int(s & 0xFFFF_FFFF)] == node { return (NodeID(truncatingIfNeeded: s), true) }
             i = (i + 1) & mask
         }
-    }
-
-    /// Records `id` for `node` (not already present; `nodes[id] == node`).
-    mutating func insert(_ node: Node, id: NodeID) {
-        if 2 * (count + 1) > slots.count { grow() }
-        place(hash(node) & Self.tagMask | UInt64(UInt32(bitPattern: id)))
-        count += 1
     }
 
     private static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
