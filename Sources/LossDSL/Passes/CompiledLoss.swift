@@ -4,8 +4,11 @@ public struct CompileOptions: Sendable {
     public var protected: Bool
     /// Run the stabilize rewrites (on by default; off only to study their effect).
     public var stabilize: Bool
-    public init(protected: Bool = false, stabilize: Bool = true) {
-        self.protected = protected; self.stabilize = stabilize
+    /// Keep the graph after each pass in `CompiledLoss.stages` (for `lossc dump` and
+    /// `lossc graph`); off by default, so each pass's graph is freed as the next is built.
+    public var keepStages: Bool
+    public init(protected: Bool = false, stabilize: Bool = true, keepStages: Bool = false) {
+        self.protected = protected; self.stabilize = stabilize; self.keepStages = keepStages
     }
 }
 
@@ -34,8 +37,10 @@ public struct CompiledLoss: Sendable {
     /// Names of the gradient outputs (`d_x`, `d_x1`, …).
     public let gradientNames: [String]
     public let origins: SourceOrigins
-    /// The graph after each pass.
+    /// The graph after each pass (empty unless `CompileOptions.keepStages`).
     public let stages: [PassSnapshot]
+    /// The formula-level graph after canonicalize and stabilize (inputs i, u, e for box).
+    public let optimizedFormula: PassSnapshot
     public let options: CompileOptions
 
     public var kind: LossKind { formula.kind }
@@ -44,12 +49,15 @@ public struct CompiledLoss: Sendable {
         var stages: [PassSnapshot] = []
         var g = formula.graph, roots = [formula.root], origins = formula.origins
         func snap(_ name: String, _ names: [String] = ["loss"]) {
+            guard options.keepStages else { return }
             stages.append(PassSnapshot(name: name, graph: g, roots: roots, rootNames: names, origins: origins))
         }
         snap("lowered")
         if options.protected { (g, roots, origins) = Protect.run(g, roots: roots, origins: origins); snap("protected") }
         (g, roots, origins) = Canonicalize.run(g, roots: roots, origins: origins); snap("canonicalized")
         if options.stabilize { (g, roots, origins) = Stabilize.run(g, roots: roots, origins: origins); snap("stabilized") }
+        let optimizedFormula = PassSnapshot(name: options.stabilize ? "stabilized" : "canonicalized", graph: g, roots: roots,
+                                            rootNames: ["loss"], origins: origins)
 
         let kind = formula.kind
         if kind == .box { (g, roots, origins) = BoxFrontEnd.expand(g, roots: roots, origins: origins); snap("box front end") }
@@ -75,11 +83,7 @@ public struct CompiledLoss: Sendable {
         if options.stabilize { (g, roots, origins) = Stabilize.run(g, roots: roots, origins: origins) }
         snap("optimized", ["loss"] + names)
         return CompiledLoss(formula: formula, graph: g, value: roots[0], gradient: Array(roots.dropFirst()),
-                            gradientNames: names, origins: origins, stages: stages, options: options)
-    }
-
-    /// The formula-level graph after canonicalize and stabilize (inputs i, u, e for box).
-    public var optimizedFormula: PassSnapshot {
-        stages.last { $0.name == "stabilized" } ?? stages.last { $0.name == "canonicalized" }!
+                            gradientNames: names, origins: origins, stages: stages,
+                            optimizedFormula: optimizedFormula, options: options)
     }
 }

@@ -14,7 +14,7 @@ enum DumpCommand {
 
     static func run(_ a: Arguments) throws -> ExitStatus {
         let formula = try loadFormula(a.positionals[0], params: try parseParams(a.values["param"] ?? []))
-        let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected")))
+        let loss = CompiledLoss.compile(formula, options: CompileOptions(protected: a.has("protected"), keepStages: true))
         var stages = loss.stages
         if let p = a.value("pass") {
             stages = stages.filter { $0.name == p }

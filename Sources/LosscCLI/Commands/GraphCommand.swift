@@ -18,7 +18,7 @@ enum GraphCommand {
 
     static func run(_ a: Arguments) throws -> ExitStatus {
         let formula = try loadFormula(a.positionals[0], params: try parseParams(a.values["param"] ?? []))
-        let loss = CompiledLoss.compile(formula)
+        let loss = CompiledLoss.compile(formula, options: CompileOptions(keepStages: true))
         let want = a.value("pass") ?? (a.has("grad") ? "optimized" : "stabilized")
         guard let stage = loss.stages.first(where: { $0.name == want }) else {
             throw UsageError("no pass named '\(want)'", hint: "passes: " + loss.stages.map(\.name).joined(separator: ", "))
