@@ -49,7 +49,10 @@ enum ClassAxisLoops {
                     for k in base..<(base + classes) { yl[k] = t[k] - ls }
                 }
                 if let ys {
-                    for k in base..<(base + classes) { ys[k] = e[k] / s }
+                    // One division a row: a multiply by 1/s is within an ulp of e/s, and a
+                    // division per class was the loop's bound.
+                    let inv = 1 / s
+                    for k in base..<(base + classes) { ys[k] = e[k] * inv }
                 }
             }
         }
