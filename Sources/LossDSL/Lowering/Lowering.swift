@@ -49,6 +49,8 @@ struct Lowering {
         }
         var root: NodeID?
         var resultSpan: SourceSpan?
+        // One binding a statement at most: sized once, the table is not rehashed as it grows.
+        l.lets.reserveCapacity(ast.statements.count)
         for s in ast.statements {
             if let rs = resultSpan {
                 let (line, _) = file.location(of: rs.start)
