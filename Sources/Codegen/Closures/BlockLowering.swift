@@ -10,7 +10,10 @@ import LossDSL
 ///   math written with table operators — `sigmoid(a) = select(a, 1, E) / (1 + E)` and
 ///   `softplus(a) = relu(a) + log1p(E)`, `E = exp(-|a|)` — so it is bit-identical with
 ///   `Op.apply` (at a = ±0 both branches of the sigmoid give 1/2, and relu(-0) + L = L; the
-///   libm-mode tests check it against the reference evaluator).
+///   libm-mode tests check it against the reference evaluator). Of `-a` they read `a` itself,
+///   so `-a` is not computed (a pass over the block saved): `sigmoid(-a) = select(a, E, 1) /
+///   (1 + E)` and `softplus(-a) = L - min(a, 0)`, the same bits (relu(-a) + L and L - a add the
+///   same two numbers; at a = ±0 both give L).
 /// - In `MathMode.vectorized` only: `pow(a, e)` with e = 0, 1, 2, 3 or -1 becomes 1, a, a·a,
 ///   a·a·a or 1/a (within an ulp or two of libm's pow, not bit-identical).
 enum BlockLowering {
@@ -50,10 +53,14 @@ enum BlockLowering {
             case .input: map[i] = g.input(Int(n.index), shape: c.kind.inputs[Int(n.index)].shape)
             case .param: map[i] = g.constant(params[Int(n.index)])
             case .sigmoid where users[base(n.args[0]), default: 0] >= 2:
-                let e = expNegAbs(base(n.args[0]))
-                map[i] = g.apply(.div, g.apply(.select, args[0], g.constant(1), e), g.apply(.add, g.constant(1), e))
+                let b = base(n.args[0]), e = expNegAbs(b)
+                let num = n.args[0] == b ? g.apply(.select, args[0], g.constant(1), e)
+                                         : g.apply(.select, map[Int(b)], e, g.constant(1))
+                map[i] = g.apply(.div, num, g.apply(.add, g.constant(1), e))
             case .softplus where users[base(n.args[0]), default: 0] >= 2:
-                map[i] = g.apply(.add, g.apply(.relu, args[0]), log1pOf(base(n.args[0])))
+                let b = base(n.args[0])
+                map[i] = n.args[0] == b ? g.apply(.add, g.apply(.relu, args[0]), log1pOf(b))
+                                        : g.apply(.sub, log1pOf(b), g.apply(.min, map[Int(b)], g.constant(0)))
             case .pow where mode == .vectorized:
                 map[i] = power(&g, args[0], g.constantValue(args[1])) ?? g.apply(.pow, args)
             default:
