@@ -13,7 +13,7 @@ import LossDSL
 ///   libm-mode tests check it against the reference evaluator). Of `-a` they read `a` itself,
 ///   so `-a` is not computed (a pass over the block saved): `sigmoid(-a) = select(a, E, 1) /
 ///   (1 + E)` and `softplus(-a) = L - min(a, 0)`, the same bits (relu(-a) + L and L - a add the
-///   same two numbers; at a = ±0 both give L).
+///   same two numbers; at a = ±0 both give L; a NaN gives a NaN either way).
 /// - In `MathMode.vectorized` only: `pow(a, e)` with e = 0, 1, 2, 3 or -1 becomes 1, a, a·a,
 ///   a·a·a or 1/a (within an ulp or two of libm's pow, not bit-identical).
 enum BlockLowering {
