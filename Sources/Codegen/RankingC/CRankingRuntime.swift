@@ -209,19 +209,21 @@ enum CRankingRuntime {
             int threads;            /* for the passes over the members (NAME_set_threads) */
         } lossc_rk_set\(f);
 
-        /* an unsigned key in the order of the scores (-0 and +0 equal) */
+        /* an unsigned key in the order of the scores (-0 and +0 equal): the bits flipped when
+           the sign is set, else the sign bit set, written with a mask rather than a branch (the
+           sign of a score is a coin toss, mispredicted half the time) */
         static inline \(K) lossc_rk_key\(f)(\(T) v)
         {
             \(K) b;
             const \(T) z = v == \(zero) ? \(zero) : v;
             memcpy(&b, &z, sizeof b);
-            return (b >> \(bits - 1)) ? ~b : (b | ((\(K))1 << \(bits - 1)));
+            return b ^ (((\(K))0 - (b >> \(bits - 1))) | ((\(K))1 << \(bits - 1)));
         }
 
         /* the score of a key (inverse of lossc_rk_key; the key of -0 gives +0) */
         static inline \(T) lossc_rk_unkey\(f)(\(K) k)
         {
-            const \(K) b = (k >> \(bits - 1)) ? (k & ~((\(K))1 << \(bits - 1))) : ~k;
+            const \(K) b = k ^ (((k >> \(bits - 1)) - 1) | ((\(K))1 << \(bits - 1)));
             \(T) v;
             memcpy(&v, &b, sizeof v);
             return v;
@@ -266,13 +268,16 @@ enum CRankingRuntime {
            valid[0..nv), in entry order; top >= 0 keeps only the top highest scores, ties at the
            cut going to the lower entry index (what a cut of the list sorted by (score, index)
            keeps). The cut is found by a radix select on the score keys, 11 bits a pass from
-           the top, O(nv) with no sort. Returns the count, -1 when out of memory. */
+           the top, O(nv) with no sort: one pass gathers the keys and counts the top digit, the
+           later digits are counted among the keys that share the cut's digits so far (copied
+           out once), and one pass over the keys keeps the members. Returns the count, -1 when
+           out of memory. */
         static inline int64_t lossc_rk_members\(f)(lossc_rk_arena *ar, const \(T) *s, const \(T) *y, const int64_t *valid, int64_t nv,
                                                    int base, int64_t top, int64_t *out)
         {
             enum { DIGITS = (\(bits) + 10) / 11, B = 2048 };
-            int64_t m = 0, k, need, kept = 0, *hist;
-            \(K) prefix = 0, mask = 0;
+            int64_t m = 0, k, need, kept = 0, nc, *hist;
+            \(K) prefix = 0, mask = 0, *key, *cand;
             int d, b;
             lossc_rk_block *const mark = ar->head;
             for (k = 0; k < nv; k++) {
@@ -282,23 +287,35 @@ enum CRankingRuntime {
             }
             if (top < 0 || m <= top) return m;
             if (top == 0) return 0;
-            if (!(hist = LOSSC_RK_RAW(ar, int64_t, B))) return -1;
+            if (!(hist = LOSSC_RK_NEW(ar, int64_t, 4 * B)) || !(key = LOSSC_RK_RAW(ar, \(K), m))) return -1;
+            /* four tables, member k counted in table k mod 4: scores share few top digits, and
+               one counter bumped by consecutive members is a chain of store-to-load latencies */
+            for (k = 0; k < m; k++) {
+                key[k] = lossc_rk_key\(f)(s[out[k]]);
+                hist[(k & 3) * B + (int64_t)(key[k] >> (11 * (DIGITS - 1)))]++;
+            }
+            for (b = 0; b < B; b++) hist[b] += hist[B + b] + hist[2 * B + b] + hist[3 * B + b];
+            cand = key; nc = m;
             need = top; /* the cut is the need-th highest key among those matching prefix */
             for (d = DIGITS - 1; d >= 0; d--) {
                 const int shift = 11 * d;
-                memset(hist, 0, B * sizeof *hist);
-                for (k = 0; k < m; k++) {
-                    const \(K) key = lossc_rk_key\(f)(s[out[k]]);
-                    if ((key & mask) == prefix) hist[(key >> shift) & (B - 1)]++;
+                if (d < DIGITS - 1) {
+                    memset(hist, 0, B * sizeof *hist);
+                    for (k = 0; k < nc; k++) if ((cand[k] & mask) == prefix) hist[(cand[k] >> shift) & (B - 1)]++;
                 }
                 for (b = B - 1; b > 0 && hist[b] < need; b--) need -= hist[b];
                 prefix |= (\(K))b << shift;
                 mask |= (\(K))(B - 1) << shift;
+                if (d == DIGITS - 1 && d > 0) { /* the keys that share the top digit, once */
+                    \(K) *const c = LOSSC_RK_RAW(ar, \(K), hist[b]);
+                    if (!c) return -1;
+                    for (k = 0, nc = 0; k < m; k++) if ((key[k] & mask) == prefix) c[nc++] = key[k];
+                    cand = c;
+                }
             }
             /* keep every key above the cut and the first `need` at it */
             for (k = 0; k < m; k++) {
-                const \(K) key = lossc_rk_key\(f)(s[out[k]]);
-                if (key > prefix || (key == prefix && need-- > 0)) out[kept++] = out[k];
+                if (key[k] > prefix || (key[k] == prefix && need-- > 0)) out[kept++] = out[k];
             }
             lossc_rk_release(ar, mark);
             return kept;
