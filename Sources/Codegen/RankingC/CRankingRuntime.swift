@@ -287,14 +287,11 @@ enum CRankingRuntime {
             }
             if (top < 0 || m <= top) return m;
             if (top == 0) return 0;
-            if (!(hist = LOSSC_RK_NEW(ar, int64_t, 4 * B)) || !(key = LOSSC_RK_RAW(ar, \(K), m))) return -1;
-            /* four tables, member k counted in table k mod 4: scores share few top digits, and
-               one counter bumped by consecutive members is a chain of store-to-load latencies */
+            if (!(hist = LOSSC_RK_NEW(ar, int64_t, B)) || !(key = LOSSC_RK_RAW(ar, \(K), m))) return -1;
             for (k = 0; k < m; k++) {
                 key[k] = lossc_rk_key\(f)(s[out[k]]);
-                hist[(k & 3) * B + (int64_t)(key[k] >> (11 * (DIGITS - 1)))]++;
+                hist[key[k] >> (11 * (DIGITS - 1))]++;
             }
-            for (b = 0; b < B; b++) hist[b] += hist[B + b] + hist[2 * B + b] + hist[3 * B + b];
             cand = key; nc = m;
             need = top; /* the cut is the need-th highest key among those matching prefix */
             for (d = DIGITS - 1; d >= 0; d--) {
