@@ -99,12 +99,13 @@ enum CRankingRuntime {
             return v;
         }
         /* k p(s_j - x) over [lo, hi) as coefficients of 1, s_j, s_j^2 on a difference array
-           (SortedPairSums.columnSums) */
-        static inline void lossc_rk_col_term(double *diff, int64_t lo, int64_t hi, double k, double x, double c0, double c1, double c2)
+           (SortedPairSums.columnSums) whose buckets are `stride` doubles apart */
+        static inline void lossc_rk_col_term(double *diff, int64_t stride, int64_t lo, int64_t hi, double k, double x, double c0, double c1, double c2)
         {
             const double a = k * (c0 - c1 * x + c2 * x * x), b = k * (c1 - 2.0 * c2 * x), c = k * c2;
-            diff[3 * lo] += a; diff[3 * lo + 1] += b; diff[3 * lo + 2] += c;
-            diff[3 * hi] -= a; diff[3 * hi + 1] -= b; diff[3 * hi + 2] -= c;
+            double *const l = diff + stride * lo, *const h = diff + stride * hi;
+            l[0] += a; l[1] += b; l[2] += c;
+            h[0] -= a; h[1] -= b; h[2] -= c;
         }
 
 
@@ -558,34 +559,57 @@ enum CRankingRuntime {
             }
         }
 
-        /* out[entry of k] += W_k (c0 + c1 s_k + c2 s_k^2), with the coefficients of k's bucket: the
-           running sums of a difference array over buckets (taken in place), then the members
-           chunk by chunk (each writes its own entries). */
-        typedef struct { const lossc_rk_set\(f) *S; const double *diff; const \(T) *w; double *out; } lossc_rk_finish_job\(f);
+        /* The difference arrays of a column sum's nw per-entry factors W_0..W_{nw-1}, interleaved:
+           bucket b's coefficients for W_i are diff[3 (nw b + i) .. + 2], so the terms of one
+           interval, which share their two bucket edges, update two short runs of memory rather
+           than 2 nw scattered places, and one pass finishes them all. For each member k, in
+           factor order: out[entry of k] += W_i[k] (c0 + c1 s_k + c2 s_k^2) with the coefficients
+           of k's bucket (W_i NULL: 1) -- the additions, and their order, of nw separate passes. */
+        typedef struct { const lossc_rk_set\(f) *S; const double *diff; const \(T) *const *w; int nw; double *out; } lossc_rk_finish_job\(f);
 
         static inline void lossc_rk_finish_chunk\(f)(void *job_, int64_t c)
         {
             const lossc_rk_finish_job\(f) *j = (const lossc_rk_finish_job\(f) *)job_;
             const lossc_rk_set\(f) *const S = j->S;
             const int64_t first = c * LOSSC_RK_CHUNK, end = S->m - first < LOSSC_RK_CHUNK ? S->m : first + LOSSC_RK_CHUNK;
+            const int64_t stride = 3 * (int64_t)j->nw;
             int64_t k;
+            int i;
+            if (j->nw == 1) { /* the common case (AP-Loss), without the loop over factors */
+                const \(T) *const w = j->w[0];
+                for (k = first; k < end; k++) {
+                    const double *const d = j->diff + 3 * (int64_t)S->bucket[k];
+                    const double v = (double)S->scores[k], x = d[0] + v * (d[1] + v * d[2]);
+                    j->out[S->entries[k]] += w ? (double)w[k] * x : x;
+                }
+                return;
+            }
             for (k = first; k < end; k++) {
-                const double *const d = j->diff + 3 * (int64_t)S->bucket[k];
-                const double v = (double)S->scores[k], x = d[0] + v * (d[1] + v * d[2]);
-                j->out[S->entries[k]] += j->w ? (double)j->w[k] * x : x;
+                const double *const d = j->diff + stride * (int64_t)S->bucket[k];
+                const double v = (double)S->scores[k];
+                double acc = j->out[S->entries[k]];
+                for (i = 0; i < j->nw; i++) {
+                    const double x = d[3 * i] + v * (d[3 * i + 1] + v * d[3 * i + 2]);
+                    acc += j->w[i] ? (double)j->w[i][k] * x : x;
+                }
+                j->out[S->entries[k]] = acc;
             }
         }
 
-        static inline void lossc_rk_diff_finish\(f)(const lossc_rk_set\(f) *S, double *diff, const \(T) *w, double *out)
+        /* The running sums over buckets (in place: bucket b's become 0 + the sum of buckets
+           0..b, added in bucket order), then the members chunk by chunk (each writes its own
+           entries). */
+        static inline void lossc_rk_diff_finish\(f)(const lossc_rk_set\(f) *S, double *diff, int nw, const \(T) *const *w, double *out)
         {
             lossc_rk_finish_job\(f) job;
-            double c0 = 0.0, c1 = 0.0, c2 = 0.0;
-            int64_t b;
-            for (b = 0; b <= S->nt; b++) {
-                c0 += diff[3 * b]; c1 += diff[3 * b + 1]; c2 += diff[3 * b + 2];
-                diff[3 * b] = c0; diff[3 * b + 1] = c1; diff[3 * b + 2] = c2;
+            const int64_t stride = 3 * (int64_t)nw;
+            int64_t b, i;
+            for (i = 0; i < stride; i++) diff[i] = 0.0 + diff[i];
+            for (b = 1; b <= S->nt; b++) {
+                double *const d = diff + stride * b;
+                for (i = 0; i < stride; i++) d[i] = d[i - stride] + d[i];
             }
-            job.S = S; job.diff = diff; job.w = w; job.out = out;
+            job.S = S; job.diff = diff; job.w = w; job.nw = nw; job.out = out;
             lossc_rk_parallel((S->m + LOSSC_RK_CHUNK - 1) / LOSSC_RK_CHUNK, lossc_rk_finish_chunk\(f), &job, S->threads);
         }
 

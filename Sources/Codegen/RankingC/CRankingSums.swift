@@ -39,17 +39,19 @@ extension CRankingExpressions {
         let form = e.form
         let direct = needsDirect(form) ? pairColumn(e.node) : nil
         let (setup, factorIndex) = factors(e, columns: true)
+        let used = usedWeights(form), nw = used.count
         var s = "static int \(name)(lossc_rk_arena *ar, const \(ctx) *c, const \(set) *S, const \(T) *weights, double *out)\n{\n"
         s += header(form) + setup
         s += "    for (q = 0; q < c->np; q++) {\n        const int64_t p = c->by_score[q];\n"
         s += "        const \(T) si = c->s[c->pos[p]];\n        const double x = (double)si, wp = (double)weights[p];\n        (void)x; (void)wp;\n"
         s += intervals(form, direct: { "\(direct!)(c, S, p, \($0), wp, out);" }) { t, range in
             let weight = t.a.map { "wp * (double)a\(e.anchorFactors.firstIndex(of: $0)!)[p]" } ?? "wp"
-            return "lossc_rk_col_term(df\(factorIndex(t.w)), \(range), \(weight), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)));"
+            return "lossc_rk_col_term(df + \(3 * factorIndex(t.w)), \(3 * nw), \(range), \(weight), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)));"
         }
         s += "    }\n"
-        for (slot, w) in usedWeights(form).enumerated() {
-            s += "    lossc_rk_diff_finish\(precision.helperSuffix)(S, df\(slot), \(w.map { "w\(e.entryFactors.firstIndex(of: $0)!)" } ?? "NULL"), out);\n"
+        if nw > 0 {
+            let list = used.map { w in w.map { "w\(e.entryFactors.firstIndex(of: $0)!)" } ?? "NULL" }
+            s += "    { const \(T) *const wl[\(nw)] = { \(list.joined(separator: ", ")) }; lossc_rk_diff_finish\(precision.helperSuffix)(S, df, \(nw), wl, out); }\n"
         }
         s += "    lossc_rk_release(ar, mark);\n    return 0;\n}\n\n"
         append(s)
@@ -112,7 +114,8 @@ extension CRankingExpressions {
     }
 
     /// Allocates and fills the factor arrays a0.. (per positive) and w0.. (per member), and the
-    /// prefix sums pf<k> (rows) or difference arrays df<k> (columns) of each used W.
+    /// prefix sums pf<k> of each used W (rows) or one difference array df for all of them,
+    /// interleaved per bucket (columns; W number k at offset 3k of each bucket's 3·nw doubles).
     mutating func factors(_ e: RankingPlan.PairExpression, columns: Bool) -> (String, (NodeID?) -> Int) {
         var s = ""
         let a = e.anchorFactors, w = e.entryFactors
@@ -127,10 +130,12 @@ extension CRankingExpressions {
             s += "    { \(T) *const o[\(w.count)] = { \(w.indices.map { "w\($0)" }.joined(separator: ", ")) }; \(f)(c, S, o); }\n"
         }
         let used = usedWeights(e.form)
-        for (k, factor) in used.enumerated() {
-            if columns {
-                s += "    double *df\(k);\n    LOSSC_RK_TRY(df\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->nt + 2)));\n"
-            } else if let factor {
+        if columns, !used.isEmpty {
+            // one array, the factors' coefficients interleaved per bucket (lossc_rk_diff_finish)
+            s += "    double *df;\n    LOSSC_RK_TRY(df = LOSSC_RK_NEW(ar, double, \(3 * used.count) * (S->nt + 2)));\n"
+        }
+        for (k, factor) in used.enumerated() where !columns {
+            if let factor {
                 s += "    double *pf\(k);\n    LOSSC_RK_TRY(pf\(k) = LOSSC_RK_NEW(ar, double, 3 * (S->nt + 2)));\n"
                 s += "    lossc_rk_prefix\(precision.helperSuffix)(S, w\(w.firstIndex(of: factor)!), pf\(k));\n"
             } else {
