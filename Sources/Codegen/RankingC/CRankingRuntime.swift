@@ -330,22 +330,33 @@ enum CRankingRuntime {
         }
 
         /* The key of the least score v (from -inf to +inf) with lossc_rk_after(v, si, b, strict),
-           or key(+inf) + 1 when there is none. The predicate is monotone in v (rounding is), so a
-           bisection over the keys finds it, started in a bracket of 16 keys around fl(si + b). */
+           or key(+inf) + 1 when there is none. The predicate is monotone in v (rounding is), so
+           the least key is found by a walk from fl(si + b)'s key, where it almost always is or
+           is a neighbour (two evaluations of the predicate, where a bisection of a bracket of 16
+           keys took six), and by a bisection of the rest of the range after 8 steps. */
         static inline \(K) lossc_rk_threshold\(f)(\(T) si, double b, int strict)
         {
             const \(K) first = lossc_rk_key\(f)(-(\(T))INFINITY), none = lossc_rk_key\(f)((\(T))INFINITY) + 1;
             \(K) lo = first, hi = none;
             double g = (double)si + b;
             if (g == g) {
-                \(K) k0, a, z;
+                \(K) k;
+                int steps = 0;
                 if (g > \(maxLit)) g = \(maxLit);
                 if (g < -\(maxLit)) g = -\(maxLit);
-                k0 = lossc_rk_key\(f)((\(T))g);
-                a = k0 - first > 8 ? k0 - 8 : first;
-                z = none - k0 > 8 ? k0 + 8 : none;
-                if (!lossc_rk_after\(f)(lossc_rk_unkey\(f)(a), si, b, strict)) lo = a + 1;
-                if (z < none && lossc_rk_after\(f)(lossc_rk_unkey\(f)(z), si, b, strict)) hi = z;
+                k = lossc_rk_key\(f)((\(T))g);
+                if (lossc_rk_after\(f)(lossc_rk_unkey\(f)(k), si, b, strict)) {
+                    /* k holds: step down while the key below holds too */
+                    while (steps < 8 && k > first && lossc_rk_after\(f)(lossc_rk_unkey\(f)(k - 1), si, b, strict)) { k--; steps++; }
+                    if (steps < 8 || k == first) return k;
+                    hi = k;
+                } else {
+                    /* k fails: step up to the first key that holds */
+                    k++;
+                    while (steps < 8 && k < none && !lossc_rk_after\(f)(lossc_rk_unkey\(f)(k), si, b, strict)) { k++; steps++; }
+                    if (steps < 8 || k == none) return k;
+                    lo = k;
+                }
             }
             while (lo < hi) {
                 const \(K) mid = lo + (hi - lo) / 2;
