@@ -15,9 +15,22 @@ import LossDSL
         s += "uint32_t test_threshold_f(float si, double b, int strict) { return lossc_rk_threshold_f(si, b, strict); }\n"
         s += "uint64_t test_threshold_d(double si, double b, int strict);\n"
         s += "uint64_t test_threshold_d(double si, double b, int strict) { return lossc_rk_threshold_d(si, b, strict); }\n"
+        s += """
+        int64_t test_members_f(const float *s, const float *y, const int64_t *valid, int64_t nv, int base, int64_t top, int64_t *out);
+        int64_t test_members_f(const float *s, const float *y, const int64_t *valid, int64_t nv, int base, int64_t top, int64_t *out)
+        {
+            lossc_rk_arena ar = { NULL, NULL };
+            const int64_t m = lossc_rk_members_f(&ar, s, y, valid, nv, base, top, out);
+            lossc_rk_free(&ar);
+            return m;
+        }
+
+        """
         return try CHarness.build(s, tag: "ranking-runtime", compiler: cc)
     }
 
+    typealias MembersF = @convention(c) (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int64>, Int64, Int32, Int64,
+                                         UnsafeMutablePointer<Int64>) -> Int64
     typealias ThresholdF = @convention(c) (Float, Double, Int32) -> UInt32
     typealias ThresholdD = @convention(c) (Double, Double, Int32) -> UInt64
 
@@ -94,5 +107,50 @@ import LossDSL
         }
         let differing = bad.count  // (a count, so that a failure prints five cases, not all)
         #expect(differing == 0, "thresholds differ: \(bad.prefix(5))")
+    }
+
+    /// `top(set, K)`'s members: the set's valid entries (positives, negatives or all), and with
+    /// K ≥ 0 only the K highest scores, ties at the cut going to the lower entry index, in entry
+    /// order: a sort by (key descending, index ascending) here, a radix select in the C. Scores
+    /// with few distinct values, ±0 mixed, ±inf, NaN of both signs.
+    @Test func topKeepsTheHighestScoresTiesToTheLowerIndex() throws {
+        guard let cc = CHarness.compiler else { return CHarness.skip("no C compiler on PATH") }
+        let lib = try Self.library(cc)
+        let members = unsafeBitCast(try #require(lib.symbol("test_members_f")), to: MembersF.self)
+        var rng = SeededGenerator(seed: 7)
+        let pool: [Float] = [0, -0.0, 1, -1, 2.5, .infinity, -.infinity, .nan, -Float.nan, 1e-45, 3e38, -3e38]
+        var bad: [String] = []
+        for trial in 0..<400 {
+            let n = Int(rng.next() % 300)
+            let s: [Float] = (0..<n).map { _ in
+                switch trial % 4 {
+                case 0: return pool[Int(rng.next() % UInt64(pool.count))]                    // few values, specials
+                case 1: return Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))   // any bits
+                case 2: return Float(Int(rng.next() % 7) - 3) / 2                           // heavy ties
+                default: return Float(Double(rng.next() % 1_000_000) / 1e5 - 5)            // spread
+                }
+            }
+            let y: [Float] = (0..<n).map { _ in [Float(1), 0, -1][Int(rng.next() % 3)] }
+            let valid = (0..<n).filter { y[$0] >= -0.5 }.map(Int64.init)
+            let base = Int32(rng.next() % 3)
+            let top = [Int64(-1), 0, 1, 5, Int64(n / 2), Int64(max(valid.count - 1, 0)), Int64(valid.count), Int64(n + 3)][trial % 8]
+            var out = [Int64](repeating: -7, count: max(valid.count, 1))
+            let m = Int(members(s, y, valid, Int64(valid.count), base, top, &out))
+            // the reference: filter by base, then the K highest by (key, lower index first)
+            let inSet = valid.filter { base == 2 || (base == 0) == (y[Int($0)] > 0.5) }
+            var kept = inSet
+            if top >= 0 && inSet.count > Int(top) {
+                let ranked = inSet.sorted { a, b in
+                    let ka = Self.key(s[Int(a)]), kb = Self.key(s[Int(b)])
+                    return ka != kb ? ka > kb : a < b
+                }
+                kept = ranked.prefix(Int(top)).sorted()
+            }
+            if Array(out.prefix(max(m, 0))) != kept {
+                bad.append("trial \(trial) n \(n) base \(base) top \(top): C \(out.prefix(max(m, 0)).prefix(8)), sorted \(kept.prefix(8))")
+            }
+        }
+        let differing = bad.count  // (a count, so that a failure prints five cases, not all)
+        #expect(differing == 0, "top() members differ: \(bad.prefix(5))")
     }
 }
