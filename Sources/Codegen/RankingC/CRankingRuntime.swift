@@ -423,10 +423,13 @@ enum CRankingRuntime {
             }
             for (k = first; k < end; k++) {
                 const \(T) v = sc[k];
-                b = j->g->cstart[bk[k]];
-                b += th[b] <= v; /* two steps: a positive's >= and > thresholds are often one ulp apart */
-                b += th[b] <= v;
-                if (th[b] <= v) b = lossc_rk_bucket\(f)(j->g, th, j->nt, v); /* a crowded cell */
+                /* two steps past the cell's first threshold (a positive's >= and > thresholds
+                   are often one ulp apart), read side by side: they are sorted, so the count of
+                   th[b0], th[b0 + 1] <= v is the step, and th[b0 + 2] <= v a crowded cell
+                   (the NaN pad past the end compares false) */
+                const int64_t b0 = j->g->cstart[bk[k]];
+                b = b0 + (th[b0] <= v) + (th[b0 + 1] <= v);
+                if (th[b0 + 2] <= v) b = lossc_rk_bucket\(f)(j->g, th, j->nt, v);
                 if (v != v) b = lossc_rk_bucket\(f)(j->g, th, j->nt, v);
                 bk[k] = (uint32_t)b;
                 if (j->reach[b]) list[ng++] = k;
