@@ -98,6 +98,22 @@ enum CRankingRuntime {
             }
             return v;
         }
+        /* Asks for the records of `stride` doubles at n bucket edges of a later positive ahead of
+           their updates: the edges land at random in a difference array of megabytes (PAP: 200k
+           buckets), and each update would otherwise wait on memory in turn. */
+        static inline void lossc_rk_prefetch_edges(const double *a, int64_t stride, const int64_t *edge, int n)
+        {
+        #if defined(__GNUC__)
+            int e;
+            int64_t o;
+            for (e = 0; e < n; e++) {
+                const double *const r = a + stride * edge[e];
+                for (o = 0; o < stride; o += 8) __builtin_prefetch(r + o, 1); /* every 64 bytes from the record's start */
+            }
+        #else
+            (void)a; (void)stride; (void)edge; (void)n;
+        #endif
+        }
         /* k p(s_j - x) over [lo, hi) as coefficients of 1, s_j, s_j^2 on a difference array
            (SortedPairSums.columnSums) whose buckets are `stride` doubles apart */
         static inline void lossc_rk_col_term(double *diff, int64_t stride, int64_t lo, int64_t hi, double k, double x, double c0, double c1, double c2)

@@ -44,6 +44,7 @@ extension CRankingExpressions {
         s += header(form) + setup
         s += "    for (q = 0; q < c->np; q++) {\n        const int64_t p = c->by_score[q];\n"
         s += "        const \(T) si = c->s[c->pos[p]];\n        const double x = (double)si, wp = (double)weights[p];\n        (void)x; (void)wp;\n"
+        if nw > 0 { s += prefetch("df", stride: 3 * nw, form) }
         s += intervals(form, direct: { "\(direct!)(c, S, p, \($0), wp, out);" }) { t, range in
             let weight = t.a.map { "wp * (double)a\(e.anchorFactors.firstIndex(of: $0)!)[p]" } ?? "wp"
             return "lossc_rk_col_term(df + \(3 * factorIndex(t.w)), \(3 * nw), \(range), \(weight), x, \(lit(t.p.c0)), \(lit(t.p.c1)), \(lit(t.p.c2)));"
@@ -85,6 +86,19 @@ extension CRankingExpressions {
         }
         return s
     }
+
+    /// The positive `prefetchDistance` places later in score order: its interval edges, and a
+    /// request for the records of `array` there (`lossc_rk_prefetch_edges`).
+    func prefetch(_ array: String, stride: Int, _ form: PairPiecewise) -> String {
+        let n = 2 * form.cuts.count + 2, d = Self.prefetchDistance
+        return "        if (q + \(d) < c->np) {\n            int64_t ahead[\(n)];\n"
+            + "            lossc_rk_ranges\(precision.helperSuffix)(S, c->by_score[q + \(d)], \(form.cuts.isEmpty ? "NULL" : "cut_at"), \(form.cuts.count), ahead);\n"
+            + "            lossc_rk_prefetch_edges(\(array), \(stride), ahead, \(n));\n        }\n"
+    }
+
+    /// How many positives ahead the records are asked for (PAP's d/du column sum, 10k
+    /// positives over 200k buckets: 8 gave 10.8 -> 8.9 ms).
+    static var prefetchDistance: Int { 8 }
 
     /// Whether any pair is evaluated pair by pair (a general interval, or a breakpoint).
     func needsDirect(_ form: PairPiecewise) -> Bool { !form.cuts.isEmpty || form.forms.contains(.general) }
