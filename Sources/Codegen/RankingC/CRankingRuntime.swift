@@ -16,7 +16,8 @@ import LossRanking
 ///   at most a few compares), and group lists of the members a pair-by-pair range can reach;
 /// - the pieces of `SortedPairSums` on buckets: each interval of d's bucket range (a table
 ///   lookup), prefix sums of W, W·s, W·s² at bucket edges, row terms from them, column terms
-///   on difference arrays over buckets and their final pass over the members;
+///   on one difference array over buckets (the per-entry factors' coefficients side by side,
+///   its records asked for a few positives ahead) and its final pass over the members;
 /// - `max_below` over the positives by ascending score.
 /// The per-formula parts (factors, pair expressions, constructs, the driver) are emitted by
 /// `CRankingEmitter` and call these.
